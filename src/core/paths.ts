@@ -16,6 +16,8 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): ProjectsPath
   const configDir = home
     ? join(home, 'config')
     : join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'projects');
-  const dataDir = home ? join(home, 'data') : join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'projects');
+  const dataDir = home
+    ? join(home, 'data')
+    : join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'projects');
   return { configDir, dataDir, sandboxDir: join(dataDir, 'sandbox') };
 }

@@ -85,7 +85,12 @@ export class ProjectsError extends Error {
   constructor(
     code: ErrorCode,
     message: string,
-    options: { details?: Record<string, unknown>; next?: NextStep[]; httpStatus?: number; cause?: unknown } = {},
+    options: {
+      details?: Record<string, unknown>;
+      next?: NextStep[];
+      httpStatus?: number;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProjectsError';

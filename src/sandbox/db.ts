@@ -15,15 +15,19 @@ export function openDatabase(file: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (module, version))');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (module, version))',
+  );
   return db;
 }
 
 export function migrate(db: Db, module: string, migrations: readonly string[]): void {
   const applied = new Set(
-    (db.prepare('SELECT version FROM schema_migrations WHERE module = ?').all(module) as { version: number }[]).map(
-      (row) => row.version,
-    ),
+    (
+      db.prepare('SELECT version FROM schema_migrations WHERE module = ?').all(module) as {
+        version: number;
+      }[]
+    ).map((row) => row.version),
   );
   const record = db.prepare('INSERT INTO schema_migrations (module, version) VALUES (?, ?)');
   migrations.forEach((sql, index) => {

@@ -42,7 +42,9 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     const code = status === 404 ? 'NOT_FOUND' : status < 500 ? 'INVALID_ARGUMENT' : 'INTERNAL';
     if (status >= 500) context.log(`internal error: ${(error as Error).message}`);
-    return reply.status(status).send({ error: { code, message: status >= 500 ? 'internal error' : (error as Error).message } });
+    return reply
+      .status(status)
+      .send({ error: { code, message: status >= 500 ? 'internal error' : (error as Error).message } });
   });
   for (const module of options.modules) migrate(db, module.name, module.migrations);
   for (const module of options.modules) {
