@@ -1,0 +1,162 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ProjectsError } from '../protocol/errors.js';
+import type { SecretBackend } from './types.js';
+
+const FORMAT = 'projects-credentials-fallback';
+const CIPHER = 'aes-256-gcm';
+
+/**
+ * The file's clear-text header. `fallback: true` and `notice` say what the file is to anyone who opens
+ * it; the header is bound to the ciphertext as GCM additional data, so it cannot be altered unnoticed.
+ */
+interface FileHeader {
+  format: typeof FORMAT;
+  version: 1;
+  fallback: true;
+  notice: string;
+  cipher: typeof CIPHER;
+  keyFile: string;
+}
+
+interface EncryptedFile extends FileHeader {
+  iv: string;
+  tag: string;
+  ciphertext: string;
+}
+
+export interface FileStoreOptions {
+  /** The encrypted credential file. */
+  path: string;
+  /** The 32-byte key, kept in another directory than the file so that copying one does not leak both. */
+  keyPath: string;
+  /** Why the fallback is used, written into the file's notice. */
+  reason: string;
+}
+
+/** Writes a file readable by its owner only, atomically (a crash never leaves half a file). */
+function writePrivateFile(path: string, data: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, data, { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, path);
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function undecryptable(path: string): ProjectsError {
+  return new ProjectsError('AUTH_REQUIRED', `the credential file ${path} cannot be decrypted with its key`, {
+    next: [{ command: 'projects login', why: 'sign in again to replace the unreadable credentials' }],
+  });
+}
+
+/**
+ * The AES-256-GCM encrypted fallback used when no OS keychain answers: one 0600 JSON file holding all
+ * entries, encrypted as a whole under a random key kept in a separate 0600 file.
+ */
+export class EncryptedFileBackend implements SecretBackend {
+  readonly kind = 'file' as const;
+  private entries: Map<string, string> | undefined;
+
+  constructor(private readonly options: FileStoreOptions) {}
+
+  async get(key: string): Promise<string | undefined> {
+    return this.load().get(key);
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    const entries = this.loadForWrite();
+    entries.set(key, value);
+    this.save(entries);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const entries = this.loadForWrite();
+    const existed = entries.delete(key);
+    if (existed) this.save(entries);
+    return existed;
+  }
+
+  private header(): FileHeader {
+    return {
+      format: FORMAT,
+      version: 1,
+      fallback: true,
+      notice: `Fallback credential store, encrypted with AES-256-GCM, used because ${this.options.reason}. The OS keychain is preferred when one is available.`,
+      cipher: CIPHER,
+      keyFile: this.options.keyPath,
+    };
+  }
+
+  private load(): Map<string, string> {
+    if (this.entries) return this.entries;
+    const text = readIfExists(this.options.path);
+    if (text === undefined) {
+      this.entries = new Map();
+      return this.entries;
+    }
+    const file = JSON.parse(text) as EncryptedFile;
+    const key = this.readKey();
+    if (!key || file.format !== FORMAT) throw undecryptable(this.options.path);
+    const { iv, tag, ciphertext, ...header } = file;
+    try {
+      const decipher = createDecipheriv(CIPHER, key, Buffer.from(iv, 'base64'));
+      decipher.setAAD(Buffer.from(JSON.stringify(header)));
+      decipher.setAuthTag(Buffer.from(tag, 'base64'));
+      const clear = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]);
+      this.entries = new Map(Object.entries(JSON.parse(clear.toString('utf8')) as Record<string, string>));
+    } catch {
+      throw undecryptable(this.options.path);
+    }
+    return this.entries;
+  }
+
+  /** An unreadable file holds nothing usable, so a write (a new login) starts it afresh. */
+  private loadForWrite(): Map<string, string> {
+    try {
+      return this.load();
+    } catch (error) {
+      if (!(error instanceof ProjectsError)) throw error;
+      this.entries = new Map();
+      return this.entries;
+    }
+  }
+
+  private save(entries: Map<string, string>): void {
+    const key = this.readKey() ?? this.createKey();
+    const header = this.header();
+    const iv = randomBytes(12);
+    const cipher = createCipheriv(CIPHER, key, iv);
+    cipher.setAAD(Buffer.from(JSON.stringify(header)));
+    const clear = Buffer.from(JSON.stringify(Object.fromEntries(entries)), 'utf8');
+    const ciphertext = Buffer.concat([cipher.update(clear), cipher.final()]);
+    const file: EncryptedFile = {
+      ...header,
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      ciphertext: ciphertext.toString('base64'),
+    };
+    writePrivateFile(this.options.path, `${JSON.stringify(file, null, 2)}\n`);
+  }
+
+  private readKey(): Buffer | undefined {
+    const text = readIfExists(this.options.keyPath);
+    const key = text === undefined ? undefined : Buffer.from(text.trim(), 'base64');
+    return key?.length === 32 ? key : undefined;
+  }
+
+  private createKey(): Buffer {
+    const key = randomBytes(32);
+    writePrivateFile(this.options.keyPath, `${key.toString('base64')}\n`);
+    return key;
+  }
+}
