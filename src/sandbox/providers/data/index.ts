@@ -1,0 +1,218 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ProjectsError } from '../../../protocol/errors.js';
+import type { SandboxModule } from '../../context.js';
+import {
+  createProviderModule,
+  type ProviderOptions,
+  type ProviderRuntime,
+  type QuoteTerms,
+  type ResourceRecord,
+  type SeedAccount,
+  type ServiceDefinition,
+} from '../framework/index.js';
+
+/**
+ * Provider `data`: a key-value store over HTTP, in a free and a paid recurring tier.
+ * `GET|PUT|DELETE <base>/kv/<resource>/<key>` and `GET <base>/kv/<resource>?prefix=` (list), with
+ * `Authorization: Bearer <KV_REST_API_TOKEN>` — plain HTTP, usable from curl.
+ */
+
+export const DATA_SEED_ACCOUNT: SeedAccount = {
+  email: 'grace@example.com',
+  name: 'Grace Hopper',
+  password: 'sandbox-grace-password',
+};
+
+interface Tier {
+  maxKeys: number;
+  maxValueBytes: number;
+}
+
+const TIERS = {
+  'kv:starter': { maxKeys: 1_000, maxValueBytes: 64 * 1024 },
+  'kv:pro': { maxKeys: 100_000, maxValueBytes: 1024 * 1024 },
+} as const satisfies Record<string, Tier>;
+
+const PRO_MONTHLY_PRICE = 900;
+const MAX_KEY_LENGTH = 512;
+
+const KvConfiguration = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+    .optional()
+    .describe('A label for the store (lower-case letters, digits, dashes)'),
+});
+type KvConfiguration = z.infer<typeof KvConfiguration>;
+
+const FREE_TERMS: QuoteTerms = {
+  availability: 'available',
+  unavailable_reason: null,
+  price: 0,
+  currency: 'usd',
+  billing: 'free',
+  interval: null,
+  refundable: true,
+  premium: false,
+  renewal_price: null,
+  name_requested: null,
+  name_offered: null,
+};
+
+function kvService(id: keyof typeof TIERS, paid: boolean): ServiceDefinition<KvConfiguration> {
+  const tier = TIERS[id];
+  return {
+    catalog: {
+      id,
+      name: paid ? 'KV Pro' : 'KV Starter',
+      description: `Key-value store over HTTP: up to ${tier.maxKeys} keys, values up to ${tier.maxValueBytes / 1024} KiB.`,
+      categories: ['database', 'storage'],
+      kind: 'kv_store',
+      pricing: paid
+        ? {
+            type: 'paid',
+            billing: 'recurring',
+            interval: 'month',
+            currency: 'usd',
+            amount: PRO_MONTHLY_PRICE,
+            refundable: false,
+          }
+        : { type: 'free' },
+      example_configuration: { name: 'cache' },
+    },
+    configuration: KvConfiguration,
+    quote: () =>
+      paid
+        ? {
+            ...FREE_TERMS,
+            price: PRO_MONTHLY_PRICE,
+            billing: 'recurring',
+            interval: 'month',
+            refundable: false,
+            renewal_price: PRO_MONTHLY_PRICE,
+          }
+        : FREE_TERMS,
+    provision: (_resource, configuration) => ({
+      name: configuration.name ?? null,
+      max_keys: tier.maxKeys,
+      max_value_bytes: tier.maxValueBytes,
+    }),
+    access: (resource, rt) => ({
+      KV_REST_API_URL: `${rt.baseUrl()}kv/${resource.id}`,
+      KV_REST_API_TOKEN: rt.issueCredential(resource.id, 'kv', 'kv_'),
+    }),
+    update: (resource, configuration) => ({ ...resource.details, name: configuration.name ?? null }),
+    teardown: (resource, rt) => {
+      rt.db.prepare(`DELETE FROM ${rt.table('kv')} WHERE resource_id = ?`).run(resource.id);
+    },
+  };
+}
+
+export function createDataProvider(options: ProviderOptions): SandboxModule {
+  return createProviderModule(
+    {
+      name: 'Data',
+      services: [kvService('kv:starter', false), kvService('kv:pro', true)],
+      seedAccounts: [DATA_SEED_ACCOUNT],
+      migrations: (table) => [
+        `CREATE TABLE ${table('kv')} (resource_id TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+         content_type TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (resource_id, key))`,
+      ],
+      routes: registerKvApi,
+    },
+    options,
+  );
+}
+
+type KvRequest = FastifyRequest<{
+  Params: { resource: string; '*': string };
+  Querystring: { prefix?: string };
+}>;
+
+async function registerKvApi(app: FastifyInstance, rt: ProviderRuntime): Promise<void> {
+  // Values are opaque bytes whatever the client calls them (curl -d sends a form type).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const table = rt.table('kv');
+  app.get('/kv/:resource', async (request: KvRequest) => {
+    const store = authorize(rt, request);
+    const prefix = request.query.prefix ?? '';
+    const rows = rt.db
+      .prepare(
+        `SELECT key FROM ${table} WHERE resource_id = ? AND substr(key, 1, ?) = ? ORDER BY key LIMIT 1000`,
+      )
+      .all(store.id, prefix.length, prefix) as { key: string }[];
+    return { keys: rows.map((row) => row.key) };
+  });
+  app.get('/kv/:resource/*', async (request: KvRequest, reply: FastifyReply) => {
+    const store = authorize(rt, request);
+    const row = rt.db
+      .prepare(`SELECT value, content_type FROM ${table} WHERE resource_id = ? AND key = ?`)
+      .get(store.id, keyOf(request)) as { value: Buffer; content_type: string } | undefined;
+    if (!row) throw new ProjectsError('NOT_FOUND', 'no such key', { httpStatus: 404 });
+    return reply.header('content-type', row.content_type).send(row.value);
+  });
+  app.put('/kv/:resource/*', async (request: KvRequest) => {
+    const store = authorize(rt, request);
+    const key = keyOf(request);
+    const value = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const tier = store.details as { max_keys: number; max_value_bytes: number };
+    if (value.length > tier.max_value_bytes) {
+      throw new ProjectsError('INVALID_ARGUMENT', `values are limited to ${tier.max_value_bytes} bytes`, {
+        httpStatus: 413,
+      });
+    }
+    rt.db.transaction(() => {
+      const exists = rt.db
+        .prepare(`SELECT 1 FROM ${table} WHERE resource_id = ? AND key = ?`)
+        .get(store.id, key);
+      const { count } = rt.db
+        .prepare(`SELECT count(*) AS count FROM ${table} WHERE resource_id = ?`)
+        .get(store.id) as { count: number };
+      if (!exists && count >= tier.max_keys) {
+        throw new ProjectsError('INVALID_ARGUMENT', `this store is limited to ${tier.max_keys} keys`, {
+          httpStatus: 507,
+        });
+      }
+      rt.db
+        .prepare(
+          `INSERT OR REPLACE INTO ${table} (resource_id, key, value, content_type, updated_at) VALUES (?, ?, ?, ?, ?)`,
+        )
+        .run(store.id, key, value, request.headers['content-type'] ?? 'application/octet-stream', rt.now());
+    })();
+    return { key, size: value.length };
+  });
+  app.delete('/kv/:resource/*', async (request: KvRequest) => {
+    const store = authorize(rt, request);
+    const key = keyOf(request);
+    const deleted = rt.db
+      .prepare(`DELETE FROM ${table} WHERE resource_id = ? AND key = ?`)
+      .run(store.id, key).changes;
+    if (!deleted) throw new ProjectsError('NOT_FOUND', 'no such key', { httpStatus: 404 });
+    return { key, deleted: true };
+  });
+}
+
+/** The store behind the bearer credential; it must be the store named in the URL. */
+function authorize(rt: ProviderRuntime, request: KvRequest): ResourceRecord {
+  const header = request.headers.authorization;
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  const store = token ? rt.verifyCredential(token, 'kv') : undefined;
+  if (!store || store.id !== request.params.resource) {
+    throw new ProjectsError('AUTH_REQUIRED', 'a valid KV_REST_API_TOKEN for this store is required', {
+      httpStatus: 401,
+    });
+  }
+  return store;
+}
+
+function keyOf(request: KvRequest): string {
+  const key = request.params['*'];
+  if (!key || key.length > MAX_KEY_LENGTH) {
+    throw new ProjectsError('INVALID_ARGUMENT', `keys are 1 to ${MAX_KEY_LENGTH} characters`, {
+      httpStatus: 400,
+    });
+  }
+  return key;
+}
