@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { request } from 'undici';
 import type { z } from 'zod';
-import { isErrorCode, ProjectsError } from '../protocol/errors.js';
+import { ProjectsError } from '../protocol/errors.js';
 import {
   type AccountRequest,
   AccountRequestAnswer,
@@ -19,6 +18,7 @@ import {
   type UpdateServiceRequest,
 } from '../protocol/provider.js';
 import { SIGNATURE_HEADER, signatureHeader } from '../protocol/signing.js';
+import { errorFromResponse } from './http.js';
 
 /**
  * The signed client for the orchestrator → provider protocol (DESIGN.md §2.2). Used by the orchestrator's
@@ -131,16 +131,15 @@ export class ProviderClient {
         : input.signature;
     if (signature !== null) headers[SIGNATURE_HEADER] = signature;
     if (input.accountToken) headers.authorization = `Bearer ${input.accountToken}`;
-    const url = new URL(input.path, this.baseUrl);
+    const url = new URL(input.path, this.baseUrl).toString();
     try {
-      const response = await request(url, {
+      const response = await fetch(url, {
         method: input.method,
         headers,
         ...(input.method === 'POST' ? { body } : {}),
         signal: AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
-      const text = await response.body.text();
-      return { status: response.statusCode, json: parseJson(text) };
+      return { status: response.status, json: parseJson(await response.text()) };
     } catch (error) {
       throw new ProjectsError('PROVIDER_UNAVAILABLE', `provider at ${this.baseUrl} is unreachable`, {
         httpStatus: 503,
@@ -182,34 +181,20 @@ export class ProviderClient {
     throw this.#failure(input.path, response);
   }
 
-  /** Maps an error answer to a ProjectsError, keeping the provider's code when it is one of ours. */
+  /** Error answers keep the provider's code; a failing provider (5xx, 429) is PROVIDER_UNAVAILABLE. */
   #failure(path: string, response: RawResponse): ProjectsError {
-    const body = (
-      response.json as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null
-    )?.error;
-    const details = { provider: this.baseUrl, path, status: response.status };
+    const url = new URL(path, this.baseUrl).toString();
     if (response.status >= 500 || response.status === 429) {
       return new ProjectsError(
         'PROVIDER_UNAVAILABLE',
         `provider failed on ${path} (HTTP ${response.status})`,
         {
           httpStatus: 503,
-          details: { ...details, ...(isErrorCode(body?.code) ? { provider_code: body.code } : {}) },
+          details: { provider: this.baseUrl, path, status: response.status },
         },
       );
     }
-    if (body && isErrorCode(body.code) && typeof body.message === 'string') {
-      const providerDetails =
-        body.details && typeof body.details === 'object' ? (body.details as Record<string, unknown>) : {};
-      return new ProjectsError(body.code, body.message, {
-        httpStatus: response.status,
-        details: { ...providerDetails, ...details },
-      });
-    }
-    return new ProjectsError('INVALID_RESPONSE', `provider answered ${path} with HTTP ${response.status}`, {
-      httpStatus: 502,
-      details,
-    });
+    return errorFromResponse(response.status, response.json, url, null);
   }
 }
 

@@ -5,5 +5,6 @@ import type { SandboxModule } from './context.js';
  * Loaded lazily by the daemon and by tests so that the CLI's startup never pays for them.
  */
 export async function loadSandboxModules(): Promise<SandboxModule[]> {
-  return [];
+  const { sandboxProviderModules } = await import('./providers/index.js');
+  return [...sandboxProviderModules()];
 }

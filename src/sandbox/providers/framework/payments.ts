@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import { newRequestId } from '../../../client/provider-client.js';
 import { isErrorCode, ProjectsError } from '../../../protocol/errors.js';
 import {
@@ -34,7 +33,7 @@ export async function capturePayment(
   let status: number;
   let json: unknown;
   try {
-    const response = await request(captureUrl, {
+    const response = await fetch(captureUrl, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -44,8 +43,8 @@ export async function capturePayment(
       body: payload,
       signal: AbortSignal.timeout(CAPTURE_TIMEOUT_MS),
     });
-    status = response.statusCode;
-    json = await response.body.json().catch(() => null);
+    status = response.status;
+    json = await response.json().catch(() => null);
   } catch (error) {
     return {
       kind: 'unknown',

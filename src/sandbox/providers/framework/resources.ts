@@ -1,3 +1,4 @@
+import { canonicalHash } from '../../../core/canonical-json.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import {
   type Billing,
@@ -10,7 +11,7 @@ import {
 import type { AccountRow } from './accounts.js';
 import { parseBody } from './http.js';
 import { capturePayment } from './payments.js';
-import { canonicalJson, randomId, sealer, sha256Hex } from './secrets.js';
+import { randomId, sealer, sha256Hex } from './secrets.js';
 import { loadResource, type ResourceRow, toRecord } from './store.js';
 import type { ProviderRuntime, QuoteTerms, ResourceRecord, ServiceDefinition } from './types.js';
 
@@ -433,7 +434,7 @@ function parseConfiguration(service: AnyService, configuration: unknown): Record
 }
 
 function configHash(service: AnyService, configuration: Record<string, unknown>): string {
-  return sha256Hex(canonicalJson({ service_id: service.catalog.id, configuration }));
+  return canonicalHash({ service_id: service.catalog.id, configuration });
 }
 
 function describePurchase(service: AnyService, terms: QuoteTerms): string {
