@@ -1,8 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
+
+/** The sandbox's one database file inside its data directory. */
+export function sandboxDatabasePath(dataDir: string): string {
+  return join(dataDir, 'sandbox.db');
+}
 
 /**
  * Opens the sandbox's single SQLite file in WAL mode. Every module owns its tables and brings its own

@@ -1,10 +1,47 @@
 import type { SandboxModule } from './context.js';
+import { openDatabase, sandboxDatabasePath } from './db.js';
+import { ensureProviderSecrets, type SandboxProvider } from './provider-secrets.js';
+
+export type { SandboxProvider } from './provider-secrets.js';
+
+/** What every orchestrator module is built with: the reference providers it talks to. */
+export interface OrchestratorEnv {
+  providers: readonly SandboxProvider[];
+}
 
 /**
- * The modules the sandbox mounts: the orchestrator and every reference provider. One line each.
- * Loaded lazily by the daemon and by tests so that the CLI's startup never pays for them.
+ * Orchestrator modules, one line each. Identity comes first: its root hook authenticates the routes
+ * of the modules after it.
  */
-export async function loadSandboxModules(): Promise<SandboxModule[]> {
-  const { sandboxProviderModules } = await import('./providers/index.js');
-  return [...sandboxProviderModules()];
+const ORCHESTRATOR_MODULES: readonly ((env: OrchestratorEnv) => Promise<SandboxModule>)[] = [
+  async () => (await import('./orchestrator/identity/module.js')).identityModule(),
+];
+
+export interface LoadModulesOptions {
+  /** The sandbox data directory; its database keeps the providers' signing secrets. */
+  dataDir: string;
+}
+
+/**
+ * The composition root: the orchestrator's modules and every reference provider (listed in
+ * providers/index.ts), wired with shared signing secrets that are generated on first start and kept in
+ * the database. Loaded lazily by the daemon and by tests so that the CLI's startup never pays for them.
+ */
+export async function loadSandboxModules(options: LoadModulesOptions): Promise<SandboxModule[]> {
+  const { SANDBOX_PROVIDERS } = await import('./providers/index.js');
+  const db = openDatabase(sandboxDatabasePath(options.dataDir));
+  let providers: SandboxProvider[];
+  try {
+    providers = ensureProviderSecrets(
+      db,
+      SANDBOX_PROVIDERS.map((provider) => provider.id),
+    );
+  } finally {
+    db.close();
+  }
+  const orchestrator = await Promise.all(ORCHESTRATOR_MODULES.map((create) => create({ providers })));
+  const providerModules = SANDBOX_PROVIDERS.map(({ id, create }, index) =>
+    create({ id, signingSecret: providers[index]!.signingSecret }),
+  );
+  return [...orchestrator, ...providerModules];
 }

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ProjectsError } from '../protocol/errors.js';
 import type { SandboxContext, SandboxModule } from './context.js';
-import { type Db, migrate, openDatabase } from './db.js';
+import { type Db, migrate, openDatabase, sandboxDatabasePath } from './db.js';
 
 export interface SandboxOptions {
   /** Directory holding `sandbox.db` and module files. */
@@ -24,7 +23,7 @@ export interface RunningSandbox {
 
 /** Starts the sandbox HTTP server on 127.0.0.1 with the given modules mounted. Never binds elsewhere. */
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
-  const db = openDatabase(join(options.dataDir, 'sandbox.db'));
+  const db = openDatabase(sandboxDatabasePath(options.dataDir));
   let url = '';
   const context: SandboxContext = {
     db,

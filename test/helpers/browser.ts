@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 
 /** Debian's Chromium, installed by .ci/run. Playwright never downloads a browser here. */
@@ -8,12 +5,13 @@ export const CHROMIUM_PATH = process.env.PROJECTS_CHROMIUM ?? '/usr/bin/chromium
 
 /**
  * Launches real headless Chromium with the flags this closed network needs (no background networking,
- * no component updates) and a throwaway profile. Close it with the returned function.
+ * no component updates). Playwright gives every launch a fresh throwaway profile (`--user-data-dir` in
+ * a temp dir it deletes on close), so none is passed here: it refuses one among `args`.
  */
 export async function launchBrowser(): Promise<{ browser: Browser; close: () => Promise<void> }> {
-  const profile = mkdtempSync(join(tmpdir(), 'projects-chromium-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
+    headless: true,
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -22,14 +20,7 @@ export async function launchBrowser(): Promise<{ browser: Browser; close: () => 
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profile}`,
     ],
   });
-  return {
-    browser,
-    close: async () => {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+  return { browser, close: () => browser.close() };
 }

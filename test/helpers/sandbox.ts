@@ -1,16 +1,57 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLI_CLIENT_ID } from '../../src/protocol/oauth.js';
+import { SCOPES, type Scope } from '../../src/protocol/scopes.js';
 import { loadSandboxModules } from '../../src/sandbox/modules.js';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { startGrant } from '../../src/sandbox/orchestrator/identity/grants.js';
+import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
+import { ensureSandboxUser } from '../../src/sandbox/orchestrator/identity/users.js';
+import { type RunningSandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 
-/** Starts the whole sandbox in-process on a free loopback port, with its own temp data directory. */
-export async function startTestSandbox(): Promise<RunningSandbox & { dataDir: string }> {
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+}
+
+export type TestSandbox = RunningSandbox & {
+  dataDir: string;
+  user: TestUser;
+  /**
+   * A bearer access token of the test user, as a completed `projects login` would hold (all scopes by
+   * default). For API tests that are not about logging in.
+   */
+  accessToken(scopes?: readonly Scope[]): string;
+};
+
+/**
+ * Starts the whole sandbox in-process on a free loopback port, with its own temp data directory and a
+ * signed-up human (`user`) whose password the test knows.
+ */
+export async function startTestSandbox(
+  options: Pick<SandboxOptions, 'now' | 'log'> = {},
+): Promise<TestSandbox> {
   const dataDir = mkdtempSync(join(tmpdir(), 'projects-sandbox-'));
-  const sandbox = await startSandbox({ dataDir, port: 0, modules: await loadSandboxModules() });
+  const sandbox = await startSandbox({
+    ...options,
+    dataDir,
+    port: 0,
+    modules: await loadSandboxModules({ dataDir }),
+  });
+  const credentials = { email: 'human@example.test', password: randomBytes(12).toString('base64url') };
+  const { user } = await ensureSandboxUser(sandbox.db, credentials);
   return {
     ...sandbox,
     dataDir,
+    user: { id: user.id, ...credentials },
+    accessToken: (scopes = SCOPES) =>
+      startGrant(
+        new IdentityStore(sandbox.db),
+        { userId: user.id, clientId: CLI_CLIENT_ID, scopes },
+        Date.now(),
+      ).tokens.access_token,
     close: async () => {
       await sandbox.close();
       rmSync(dataDir, { recursive: true, force: true });

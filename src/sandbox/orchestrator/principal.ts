@@ -16,7 +16,8 @@ export function currentPrincipal(request: FastifyRequest): Principal | undefined
   return principals.get(request);
 }
 
-export function requireScope(request: FastifyRequest, scope: Scope): Principal {
+/** Any authenticated principal, whatever its scopes; 401 AUTH_REQUIRED otherwise. */
+export function requirePrincipal(request: FastifyRequest): Principal {
   const principal = principals.get(request);
   if (!principal) {
     throw new ProjectsError('AUTH_REQUIRED', 'sign in first', {
@@ -24,6 +25,11 @@ export function requireScope(request: FastifyRequest, scope: Scope): Principal {
       next: [{ command: 'projects login', why: 'no valid credential was presented' }],
     });
   }
+  return principal;
+}
+
+export function requireScope(request: FastifyRequest, scope: Scope): Principal {
+  const principal = requirePrincipal(request);
   if (!principal.scopes.includes(scope)) {
     throw new ProjectsError('SCOPE_DENIED', `this credential lacks the '${scope}' scope`, {
       httpStatus: 403,
