@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import type { OrchestratorAuthClient } from '../../../client/auth.js';
+import { deviceCodeFailure, waitForDeviceApproval } from '../../../client/device-flow.js';
+import { loginFromTokens } from '../../../client/session.js';
+import type { CredentialStore } from '../../../credentials/store.js';
+import type { PendingLogin } from '../../../credentials/types.js';
+import { EXIT, ProjectsError } from '../../../protocol/errors.js';
+import type { TokenResponse } from '../../../protocol/oauth.js';
+import type { CommandInput } from '../../command.js';
+import { authClient, credentialStore, orchestratorUrl } from '../../credentials.js';
+import type { Factory } from '../../factory.js';
+import type { CommandResult } from '../../output.js';
+
+interface LoginOptions {
+  check?: string;
+  browser?: boolean;
+}
+
+/** Linux needs a display for a browser; macOS and Windows always have a desktop when interactive. */
+function hasDesktop(env: NodeJS.ProcessEnv): boolean {
+  return process.platform !== 'linux' || Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
+}
+
+async function openBrowser(factory: Factory, url: string): Promise<void> {
+  try {
+    const { default: open } = await import('open');
+    await open(url);
+  } catch (error) {
+    factory.output.warn(`could not open a browser (${(error as Error).message}); open the URL yourself`);
+  }
+}
+
+/** Fetches who signed in, saves the login, and answers with it. */
+async function completeLogin(
+  factory: Factory,
+  auth: OrchestratorAuthClient,
+  store: CredentialStore,
+  tokens: TokenResponse,
+): Promise<CommandResult> {
+  factory.redactor.register(tokens.access_token);
+  factory.redactor.register(tokens.refresh_token);
+  const me = await auth.me(tokens.access_token);
+  const record = loginFromTokens(auth.orchestrator, tokens, Date.now(), me.user);
+  await store.saveLogin(record);
+  return {
+    data: {
+      status: 'signed_in',
+      orchestrator: record.orchestrator,
+      user: me.user,
+      scopes: record.scopes,
+      store: store.kind,
+    },
+    human: () => `Signed in to ${record.orchestrator} as ${me.user.email}`,
+  };
+}
+
+function pendingResult(pending: PendingLogin): CommandResult {
+  return {
+    data: {
+      status: 'pending',
+      ref: pending.ref,
+      orchestrator: pending.orchestrator,
+      verification_uri: pending.verificationUri,
+      verification_uri_complete: pending.verificationUriComplete,
+      user_code: pending.userCode,
+      expires_at: new Date(pending.expiresAt).toISOString(),
+    },
+    exitCode: EXIT.actionRequired,
+    next: [
+      {
+        command: `projects login --check ${pending.ref}`,
+        why: `after a human opened ${pending.verificationUri} and confirmed the code ${pending.userCode}`,
+      },
+    ],
+    human: () => `Sign-in pending: open ${pending.verificationUri} and confirm the code ${pending.userCode}`,
+  };
+}
+
+/** `projects login --check <ref>`: one poll for a login started non-interactively. */
+async function checkLogin(factory: Factory, ref: string): Promise<CommandResult> {
+  const store = await credentialStore(factory);
+  const pending = await store.getPendingLogin(ref);
+  if (!pending) {
+    throw new ProjectsError('NOT_FOUND', `no pending sign-in ${ref} (finished, expired or never started)`, {
+      next: [{ command: 'projects login', why: 'start a new sign-in' }],
+    });
+  }
+  const auth = authClient(factory, pending.orchestrator);
+  const poll =
+    Date.now() >= pending.expiresAt ? ({ status: 'expired' } as const) : await auth.pollDeviceToken(pending.deviceCode);
+  if (poll.status === 'pending' || poll.status === 'slow_down') return pendingResult(pending);
+  await store.deletePendingLogin(ref);
+  if (poll.status === 'authorized') return completeLogin(factory, auth, store, poll.tokens);
+  throw deviceCodeFailure(poll, pending.orchestrator);
+}
+
+/**
+ * `projects login`: the OAuth device flow. At a terminal it shows the code, opens the browser when there is
+ * a desktop, and waits. Without a human at the terminal it returns at once (exit 4) with the URL and code
+ * for a human, and `--check <ref>` finishes later — it never waits for someone who is not there (S8).
+ */
+export async function run(factory: Factory, input: CommandInput): Promise<CommandResult> {
+  const options = input.options as LoginOptions;
+  if (options.check) return checkLogin(factory, options.check);
+  const orchestrator = orchestratorUrl(factory);
+  const auth = authClient(factory, orchestrator);
+  const store = await credentialStore(factory);
+  const device = await auth.startDeviceAuthorization();
+  factory.redactor.register(device.device_code);
+  const expiresAt = Date.now() + device.expires_in * 1000;
+  factory.output.info(
+    `To sign in to ${orchestrator}, open ${device.verification_uri} and enter the code ${device.user_code}`,
+  );
+  if (!factory.interactive) {
+    const pending: PendingLogin = {
+      ref: `lgn_${randomBytes(8).toString('hex')}`,
+      orchestrator,
+      deviceCode: device.device_code,
+      userCode: device.user_code,
+      verificationUri: device.verification_uri,
+      verificationUriComplete: device.verification_uri_complete,
+      interval: device.interval,
+      expiresAt,
+    };
+    await store.savePendingLogin(pending);
+    return pendingResult(pending);
+  }
+  if (options.browser !== false && hasDesktop(factory.env)) await openBrowser(factory, device.verification_uri_complete);
+  const task = await factory.output.task(`Waiting for the code ${device.user_code} to be confirmed…`);
+  try {
+    const tokens = await waitForDeviceApproval(
+      auth,
+      { deviceCode: device.device_code, interval: device.interval, expiresAt },
+      { onSlowDown: (interval) => factory.output.debug(`the orchestrator asked to slow down: polling every ${interval} s`) },
+    );
+    task.succeed('Confirmed');
+    return await completeLogin(factory, auth, store, tokens);
+  } catch (error) {
+    task.fail();
+    throw error;
+  }
+}
