@@ -37,7 +37,10 @@ export function authClient(factory: Factory, orchestrator: string): Orchestrator
  * The credential for the orchestrator (`--token` > `PROJECTS_TOKEN` > stored login, refreshed as needed).
  * Commands that call the orchestrator use `session.call((token) => …)`.
  */
-export function orchestratorSession(factory: Factory, orchestrator = orchestratorUrl(factory)): OrchestratorSession {
+export function orchestratorSession(
+  factory: Factory,
+  orchestrator = orchestratorUrl(factory),
+): OrchestratorSession {
   return new OrchestratorSession({
     orchestrator,
     flagToken: factory.globals.token,

@@ -2,13 +2,13 @@ import { ProjectsError } from '../protocol/errors.js';
 import type {
   ApiTokenInfo,
   AuthorizationServerMetadata,
-  CreatedApiToken,
   CreateApiTokenRequest,
+  CreatedApiToken,
   DeviceAuthorizationResponse,
   MeResponse,
   TokenResponse,
 } from '../protocol/oauth.js';
-import type { HttpClient } from './http.js';
+import type { HttpClient, Parser } from './http.js';
 
 /** What one poll of the token endpoint for a device code came to. */
 export type DevicePoll =
@@ -22,6 +22,25 @@ export type DevicePoll =
 async function schemas(): Promise<typeof import('../protocol/oauth.js')> {
   return import('../protocol/oauth.js');
 }
+
+/**
+ * `GET /v1/me` is on `whoami`'s startup budget, where importing zod does not fit: a structural check of
+ * the fields the CLI reads stands in for the shared schema there.
+ */
+const meParser: Parser<MeResponse> = {
+  parse(input) {
+    const me = input as MeResponse | null;
+    const valid =
+      typeof me?.user?.id === 'string' &&
+      typeof me.user.email === 'string' &&
+      (me.kind === 'human' || me.kind === 'token') &&
+      Array.isArray(me.scopes) &&
+      me.scopes.every((scope) => typeof scope === 'string') &&
+      typeof me.credential?.id === 'string';
+    if (!valid) throw new Error('not an answer of GET /v1/me');
+    return me;
+  },
+};
 
 function oauthError(error: unknown): string | undefined {
   if (!(error instanceof ProjectsError)) return undefined;
@@ -111,9 +130,8 @@ export class OrchestratorAuthClient {
     });
   }
 
-  async me(token: string): Promise<MeResponse> {
-    const { MeResponse } = await schemas();
-    return this.withToken(token).get('/v1/me', { schema: MeResponse });
+  me(token: string): Promise<MeResponse> {
+    return this.withToken(token).get('/v1/me', { schema: meParser });
   }
 
   async createToken(token: string, request: CreateApiTokenRequest): Promise<CreatedApiToken> {

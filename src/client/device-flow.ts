@@ -29,7 +29,8 @@ function loginAgain(message: string, orchestrator: string, reason: string): Proj
 
 /** The end states of a device code as errors: denied in the browser, or expired unconfirmed. */
 export function deviceCodeFailure(poll: DevicePoll, orchestrator: string): ProjectsError | undefined {
-  if (poll.status === 'denied') return loginAgain('the sign-in was denied in the browser', orchestrator, 'denied');
+  if (poll.status === 'denied')
+    return loginAgain('the sign-in was denied in the browser', orchestrator, 'denied');
   if (poll.status === 'expired') {
     return loginAgain('the sign-in code expired before it was confirmed', orchestrator, 'expired');
   }

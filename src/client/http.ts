@@ -20,6 +20,8 @@ export interface HttpClientOptions {
 
 export interface RequestOptions<T> {
   body?: unknown;
+  /** An `application/x-www-form-urlencoded` body instead of JSON (the OAuth endpoints, RFC 6749). */
+  form?: Record<string, string>;
   query?: Record<string, string | number | boolean | undefined>;
   headers?: Record<string, string>;
   schema?: Parser<T>;
@@ -53,8 +55,7 @@ export class HttpClient {
     };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     if (request.idempotencyKey) headers['idempotency-key'] = request.idempotencyKey;
-    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const body = encodeBody(request, headers);
     this.log(`→ ${method} ${url} ${describeHeaders(headers)}`);
     const started = performance.now();
     let response: Response;
@@ -175,6 +176,7 @@ export function errorFromResponse(
   const host = new URL(url).host;
   const details = {
     ...(isRecord(error?.details) ? error.details : {}),
+    ...oauthError(body),
     http_status: status,
     ...(retryAfter ? { retry_after: retryAfter } : {}),
   };
@@ -188,7 +190,28 @@ export function errorFromResponse(
   }
   const code: ErrorCode =
     status >= 500 ? 'PROVIDER_UNAVAILABLE' : (STATUS_CODES[status] ?? 'INVALID_RESPONSE');
-  return new ProjectsError(code, `${host} answered HTTP ${status}`, { details, httpStatus: status });
+  const oauth = oauthError(body);
+  const message = oauth
+    ? `${host} refused the request: ${oauth.oauth_error_description ?? oauth.oauth_error}`
+    : `${host} answered HTTP ${status}`;
+  return new ProjectsError(code, message, { details, httpStatus: status });
+}
+
+function encodeBody(request: RequestOptions<unknown>, headers: Record<string, string>): string | undefined {
+  if (request.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    return new URLSearchParams(request.form).toString();
+  }
+  if (request.body === undefined) return undefined;
+  headers['content-type'] = 'application/json';
+  return JSON.stringify(request.body);
+}
+
+/** An OAuth 2.0 error answer (RFC 6749 §5.2): `{"error":"invalid_grant","error_description":"…"}`. */
+function oauthError(body: unknown): { oauth_error: string; oauth_error_description?: string } | undefined {
+  if (!isRecord(body) || typeof body.error !== 'string') return undefined;
+  const description = typeof body.error_description === 'string' ? body.error_description : undefined;
+  return { oauth_error: body.error, ...(description ? { oauth_error_description: description } : {}) };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -81,7 +81,8 @@ export class OrchestratorSession {
     try {
       return await action(credential.token);
     } catch (error) {
-      if (!(error instanceof ProjectsError) || error.code !== 'AUTH_REQUIRED' || !credential.login) throw error;
+      if (!(error instanceof ProjectsError) || error.code !== 'AUTH_REQUIRED' || !credential.login)
+        throw error;
       this.active = this.refresh(credential.login, credential.source);
       return action((await this.active).token);
     }
@@ -99,7 +100,8 @@ export class OrchestratorSession {
   }
 
   private async refresh(login: LoginRecord, source: CredentialSource): Promise<ActiveCredential> {
-    if (!login.refreshToken) throw loginRequired(this.orchestrator, `your login at ${this.orchestrator} has expired`);
+    if (!login.refreshToken)
+      throw loginRequired(this.orchestrator, `your login at ${this.orchestrator} has expired`);
     const store = await this.options.openStore();
     let tokens: TokenResponse;
     try {
@@ -107,7 +109,8 @@ export class OrchestratorSession {
     } catch (error) {
       // Another command may have rotated the refresh token a moment ago: its new pair is in the store.
       const latest = await store.getLogin(this.orchestrator);
-      if (latest && latest.refreshToken !== login.refreshToken) return { token: latest.accessToken, source, login: latest };
+      if (latest && latest.refreshToken !== login.refreshToken)
+        return { token: latest.accessToken, source, login: latest };
       throw error;
     }
     const renewed = loginFromTokens(this.orchestrator, tokens, this.now(), login.user);

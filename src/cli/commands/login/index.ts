@@ -11,9 +11,11 @@ import { authClient, credentialStore, orchestratorUrl } from '../../credentials.
 import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
 
-interface LoginOptions {
-  check?: string;
-  browser?: boolean;
+export interface LoginOptions {
+  /** `--check <ref>`: finish a login started non-interactively. */
+  check?: string | undefined;
+  /** false with `--no-browser`. */
+  browser: boolean;
 }
 
 /** Linux needs a display for a browser; macOS and Windows always have a desktop when interactive. */
@@ -87,7 +89,9 @@ async function checkLogin(factory: Factory, ref: string): Promise<CommandResult>
   }
   const auth = authClient(factory, pending.orchestrator);
   const poll =
-    Date.now() >= pending.expiresAt ? ({ status: 'expired' } as const) : await auth.pollDeviceToken(pending.deviceCode);
+    Date.now() >= pending.expiresAt
+      ? ({ status: 'expired' } as const)
+      : await auth.pollDeviceToken(pending.deviceCode);
   if (poll.status === 'pending' || poll.status === 'slow_down') return pendingResult(pending);
   await store.deletePendingLogin(ref);
   if (poll.status === 'authorized') return completeLogin(factory, auth, store, poll.tokens);
@@ -99,8 +103,7 @@ async function checkLogin(factory: Factory, ref: string): Promise<CommandResult>
  * a desktop, and waits. Without a human at the terminal it returns at once (exit 4) with the URL and code
  * for a human, and `--check <ref>` finishes later — it never waits for someone who is not there (S8).
  */
-export async function run(factory: Factory, input: CommandInput): Promise<CommandResult> {
-  const options = input.options as LoginOptions;
+export async function runLogin(options: LoginOptions, factory: Factory): Promise<CommandResult> {
   if (options.check) return checkLogin(factory, options.check);
   const orchestrator = orchestratorUrl(factory);
   const auth = authClient(factory, orchestrator);
@@ -125,13 +128,17 @@ export async function run(factory: Factory, input: CommandInput): Promise<Comman
     await store.savePendingLogin(pending);
     return pendingResult(pending);
   }
-  if (options.browser !== false && hasDesktop(factory.env)) await openBrowser(factory, device.verification_uri_complete);
+  if (options.browser && hasDesktop(factory.env))
+    await openBrowser(factory, device.verification_uri_complete);
   const task = await factory.output.task(`Waiting for the code ${device.user_code} to be confirmed…`);
   try {
     const tokens = await waitForDeviceApproval(
       auth,
       { deviceCode: device.device_code, interval: device.interval, expiresAt },
-      { onSlowDown: (interval) => factory.output.debug(`the orchestrator asked to slow down: polling every ${interval} s`) },
+      {
+        onSlowDown: (interval) =>
+          factory.output.debug(`the orchestrator asked to slow down: polling every ${interval} s`),
+      },
     );
     task.succeed('Confirmed');
     return await completeLogin(factory, auth, store, tokens);
@@ -139,4 +146,12 @@ export async function run(factory: Factory, input: CommandInput): Promise<Comman
     task.fail();
     throw error;
   }
+}
+
+export function run(factory: Factory, input: CommandInput): Promise<CommandResult> {
+  const check = input.options.check;
+  return runLogin(
+    { check: typeof check === 'string' ? check : undefined, browser: input.options.browser !== false },
+    factory,
+  );
 }

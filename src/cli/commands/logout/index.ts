@@ -14,10 +14,12 @@ async function revokeLogin(auth: OrchestratorAuthClient, login: LoginRecord): Pr
  * `projects logout`: revokes the login at the orchestrator and deletes it locally. The local copy goes
  * even when the orchestrator cannot be reached, so that signing out never depends on the network.
  */
-export async function run(factory: Factory): Promise<CommandResult> {
+export async function runLogout(factory: Factory): Promise<CommandResult> {
   const orchestrator = orchestratorUrl(factory);
   if (factory.env.PROJECTS_TOKEN) {
-    factory.output.warn('PROJECTS_TOKEN is set and still applies; unset it too (logout only removes stored logins)');
+    factory.output.warn(
+      'PROJECTS_TOKEN is set and still applies; unset it too (logout only removes stored logins)',
+    );
   }
   const store = await credentialStore(factory);
   const login = await store.getLogin(orchestrator);
@@ -32,11 +34,17 @@ export async function run(factory: Factory): Promise<CommandResult> {
     await revokeLogin(authClient(factory, orchestrator), login);
   } catch (error) {
     revoked = false;
-    factory.output.warn(`the orchestrator did not revoke the login (${(error as Error).message}); deleted it locally`);
+    factory.output.warn(
+      `the orchestrator did not revoke the login (${(error as Error).message}); deleted it locally`,
+    );
   }
   await store.deleteLogin(orchestrator);
   return {
     data: { orchestrator, signed_out: true, revoked },
     human: () => `Signed out of ${orchestrator}`,
   };
+}
+
+export function run(factory: Factory): Promise<CommandResult> {
+  return runLogout(factory);
 }

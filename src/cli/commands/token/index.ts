@@ -2,15 +2,17 @@ import { parseDuration } from '../../../core/duration.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { ApiTokenInfo } from '../../../protocol/oauth.js';
 import { isScope, type Scope, TOKEN_GRANTABLE_SCOPES } from '../../../protocol/scopes.js';
-import type { CommandInput } from '../../command.js';
+import type { CommandModule } from '../../command.js';
 import { orchestratorSession } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
 
-interface CreateOptions {
-  name?: string;
-  scope?: string;
-  expires?: string;
+export interface TokenCreateOptions {
+  name?: string | undefined;
+  /** Comma-separated scopes. */
+  scope?: string | undefined;
+  /** Lifetime such as `30d`. */
+  expires: string;
 }
 
 function parseScopes(text: string | undefined): Scope[] {
@@ -19,7 +21,10 @@ function parseScopes(text: string | undefined): Scope[] {
     .map((scope) => scope.trim())
     .filter(Boolean);
   if (scopes.length === 0) {
-    throw new ProjectsError('INVALID_ARGUMENT', `--scope is required: any of ${TOKEN_GRANTABLE_SCOPES.join(', ')}`);
+    throw new ProjectsError(
+      'INVALID_ARGUMENT',
+      `--scope is required: any of ${TOKEN_GRANTABLE_SCOPES.join(', ')}`,
+    );
   }
   for (const scope of scopes) {
     if (!isScope(scope) || !TOKEN_GRANTABLE_SCOPES.includes(scope)) {
@@ -35,11 +40,11 @@ function parseScopes(text: string | undefined): Scope[] {
  * `token create` is a human gate (DESIGN.md §3): only a human at a terminal who types the token's name
  * can create one. No flag, variable or file stands in for that, so an agent cannot mint itself tokens.
  */
-async function create(factory: Factory, options: CreateOptions): Promise<CommandResult> {
+export async function runTokenCreate(options: TokenCreateOptions, factory: Factory): Promise<CommandResult> {
   const name = options.name?.trim();
   if (!name) throw new ProjectsError('INVALID_ARGUMENT', '--name is required');
   const scopes = parseScopes(options.scope);
-  const expires = options.expires ?? '30d';
+  const expires = options.expires;
   const expiresIn = parseDuration(expires);
   const prompter = await factory.prompter([
     {
@@ -61,11 +66,15 @@ async function create(factory: Factory, options: CreateOptions): Promise<Command
 }
 
 function describe(token: ApiTokenInfo): string {
-  const state = token.revoked_at ? 'revoked' : Date.parse(token.expires_at) <= Date.now() ? 'expired' : 'active';
+  const state = token.revoked_at
+    ? 'revoked'
+    : Date.parse(token.expires_at) <= Date.now()
+      ? 'expired'
+      : 'active';
   return `${token.id}  ${token.name}  [${token.scopes.join(',')}]  ${state}, expires ${token.expires_at}`;
 }
 
-async function list(factory: Factory): Promise<CommandResult> {
+export async function runTokenList(factory: Factory): Promise<CommandResult> {
   const session = orchestratorSession(factory);
   const tokens = await session.call((token) => session.auth.listTokens(token));
   return {
@@ -74,18 +83,31 @@ async function list(factory: Factory): Promise<CommandResult> {
   };
 }
 
-async function revoke(factory: Factory, id: string | undefined): Promise<CommandResult> {
-  if (!id) throw new ProjectsError('INVALID_ARGUMENT', 'which token? `projects token revoke <id>`');
+export async function runTokenRevoke(id: string, factory: Factory): Promise<CommandResult> {
   const session = orchestratorSession(factory);
   await session.call((token) => session.auth.revokeToken(token, id));
   return { data: { id, revoked: true }, human: () => `Revoked ${id}` };
 }
 
-/** `projects token create|list|revoke`. */
-export async function run(factory: Factory, input: CommandInput): Promise<CommandResult> {
-  const [subcommand, ...args] = input.args;
-  if (subcommand === 'create') return create(factory, input.options as CreateOptions);
-  if (subcommand === 'list') return list(factory);
-  if (subcommand === 'revoke') return revoke(factory, args[0]);
-  throw new ProjectsError('INVALID_ARGUMENT', 'use `projects token create|list|revoke`');
+function stringOption(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
+
+/** `projects token create|list|revoke`, one command module each. */
+export const create: CommandModule = {
+  run: (factory, input) =>
+    runTokenCreate(
+      {
+        name: stringOption(input.options.name),
+        scope: stringOption(input.options.scope),
+        expires: stringOption(input.options.expires) ?? '30d',
+      },
+      factory,
+    ),
+};
+
+export const list: CommandModule = { run: (factory) => runTokenList(factory) };
+
+export const revoke: CommandModule = {
+  run: (factory, input) => runTokenRevoke(input.args[0] ?? '', factory),
+};

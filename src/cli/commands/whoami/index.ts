@@ -3,7 +3,7 @@ import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
 
 /** `projects whoami`: who the credential belongs to, where, with which scopes, and where it came from. */
-export async function run(factory: Factory): Promise<CommandResult> {
+export async function runWhoami(factory: Factory): Promise<CommandResult> {
   const session = orchestratorSession(factory);
   const me = await session.call((token) => session.auth.me(token));
   const { source } = await session.credential();
@@ -25,4 +25,8 @@ export async function run(factory: Factory): Promise<CommandResult> {
         `credential:   ${source}${me.credential.expires_at ? `, expires ${me.credential.expires_at}` : ''}`,
       ].join('\n'),
   };
+}
+
+export function run(factory: Factory): Promise<CommandResult> {
+  return runWhoami(factory);
 }
