@@ -106,6 +106,9 @@ async function checkLogin(factory: Factory, ref: string): Promise<CommandResult>
 export async function runLogin(options: LoginOptions, factory: Factory): Promise<CommandResult> {
   if (options.check) return checkLogin(factory, options.check);
   const orchestrator = orchestratorUrl(factory);
+  if (factory.env.PROJECTS_TOKEN) {
+    factory.output.warn('PROJECTS_TOKEN is set: it takes precedence over the login you are creating');
+  }
   const auth = authClient(factory, orchestrator);
   const store = await credentialStore(factory);
   const device = await auth.startDeviceAuthorization();
