@@ -1,0 +1,224 @@
+import {
+  AliasResponse,
+  BLOB_BATCH_TYPE,
+  type CreateDeploymentRequest,
+  Deployment,
+  DeploymentList,
+  DomainAttachment,
+  DomainList,
+  type ManifestFile,
+  ManifestResponse,
+} from '../protocol/deploy.js';
+import { isErrorCode, ProjectsError } from '../protocol/errors.js';
+
+/**
+ * Client of a provider's deploy API (src/protocol/deploy.ts), authorized by the site's deploy token —
+ * the one credential the CLI uses to talk to a provider directly. Answers are validated; error bodies
+ * become ProjectsErrors with the server's code; `Retry-After` is surfaced so callers can honour it.
+ */
+
+export interface DeployClientOptions {
+  /** The deploy API base, e.g. `http://127.0.0.1:4780/providers/edge/deploy/v1/`. */
+  url: string;
+  token: string;
+  timeoutMs?: number;
+  debug?: (line: string) => void;
+}
+
+interface Parser<T> {
+  parse(input: unknown): T;
+}
+
+export interface Answer<T> {
+  body: T;
+  /** Milliseconds from `Retry-After`, when the server sent one. */
+  retryAfterMs: number | undefined;
+}
+
+export function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+export class DeployClient {
+  readonly #base: string;
+  readonly #token: string;
+  readonly #timeoutMs: number;
+  readonly #debug: ((line: string) => void) | undefined;
+
+  constructor(options: DeployClientOptions) {
+    this.#base = options.url.endsWith('/') ? options.url : `${options.url}/`;
+    this.#token = options.token;
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#debug = options.debug;
+  }
+
+  async #send<T>(
+    method: string,
+    path: string,
+    schema: Parser<T>,
+    body?: { json: unknown } | { bytes: Uint8Array; type: string },
+  ): Promise<Answer<T>> {
+    const url = new URL(path, this.#base).toString();
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.#token}`,
+      accept: 'application/json',
+    };
+    let payload: string | Uint8Array | undefined;
+    if (body && 'json' in body) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body.json);
+    } else if (body) {
+      headers['content-type'] = body.type;
+      payload = body.bytes;
+    }
+    const started = performance.now();
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        ...(payload === undefined ? {} : { body: payload }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw new ProjectsError(
+        'PROVIDER_UNAVAILABLE',
+        `the deploy API at ${new URL(url).origin} cannot be reached`,
+        {
+          cause: error,
+        },
+      );
+    }
+    this.#debug?.(`${method} ${url} → ${response.status} (${Math.round(performance.now() - started)} ms)`);
+    const json = text === '' ? null : safeJson(text);
+    if (!response.ok) throw responseError(response.status, json, url, response.headers.get('retry-after'));
+    try {
+      return { body: schema.parse(json), retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+    } catch {
+      throw new ProjectsError(
+        'INVALID_RESPONSE',
+        `${new URL(url).host} answered ${method} ${path} unexpectedly`,
+      );
+    }
+  }
+
+  async missing(files: readonly ManifestFile[]): Promise<string[]> {
+    return (await this.#send('POST', 'manifest', ManifestResponse, { json: { files } })).body.missing;
+  }
+
+  /** Uploads one blob; the server verifies its hash before keeping it. */
+  async putBlob(sha256: string, bytes: Uint8Array): Promise<void> {
+    await this.#send(
+      'PUT',
+      `blobs/${sha256}`,
+      { parse: (value) => value },
+      {
+        bytes,
+        type: 'application/octet-stream',
+      },
+    );
+  }
+
+  /** Uploads several small blobs in one request (see BLOB_BATCH_TYPE). */
+  async putBlobBatch(blobs: readonly { sha256: string; bytes: Uint8Array }[]): Promise<void> {
+    const index = Buffer.from(
+      `${JSON.stringify(blobs.map((blob) => ({ sha256: blob.sha256, size: blob.bytes.length })))}\n`,
+    );
+    const bytes = Buffer.concat([index, ...blobs.map((blob) => blob.bytes)]);
+    await this.#send('POST', 'blob-batches', { parse: (value) => value }, { bytes, type: BLOB_BATCH_TYPE });
+  }
+
+  async create(request: CreateDeploymentRequest): Promise<Deployment> {
+    return (await this.#send('POST', 'deployments', Deployment, { json: request })).body;
+  }
+
+  get(id: string): Promise<Answer<Deployment>> {
+    return this.#send('GET', `deployments/${encodeURIComponent(id)}`, Deployment);
+  }
+
+  async list(): Promise<DeploymentList> {
+    return (await this.#send('GET', 'deployments', DeploymentList)).body;
+  }
+
+  async promote(id: string): Promise<AliasResponse> {
+    return (
+      await this.#send('POST', `deployments/${encodeURIComponent(id)}/promote`, AliasResponse, { json: {} })
+    ).body;
+  }
+
+  async rollback(id?: string): Promise<AliasResponse> {
+    const json = id ? { deployment_id: id } : {};
+    return (await this.#send('POST', 'rollback', AliasResponse, { json })).body;
+  }
+
+  async attachDomain(hostname: string): Promise<DomainAttachment> {
+    return (await this.#send('POST', 'domains', DomainAttachment, { json: { hostname } })).body;
+  }
+
+  async domains(): Promise<DomainAttachment[]> {
+    return (await this.#send('GET', 'domains', DomainList)).body.domains;
+  }
+
+  /**
+   * Polls a deployment until it leaves `processing`, waiting as long as each answer's `Retry-After` asks
+   * (1 s when absent), up to `timeoutMs`. A failed deployment is an error carrying the server's reason.
+   */
+  async waitUntilReady(id: string, options: { timeoutMs?: number } = {}): Promise<Deployment> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    for (;;) {
+      const { body, retryAfterMs: wait } = await this.get(id);
+      if (body.status === 'ready') return body;
+      if (body.status === 'failed') {
+        throw new ProjectsError(
+          'DEPLOYMENT_FAILED',
+          `deployment ${id} failed: ${body.error ?? 'unknown reason'}`,
+          {
+            details: { deployment: id },
+          },
+        );
+      }
+      const delay = wait ?? 1000;
+      if (Date.now() + delay > deadline) {
+        throw new ProjectsError('PROVIDER_UNAVAILABLE', `deployment ${id} is still processing`, {
+          details: { deployment: id },
+          next: [{ command: 'projects deploy list', why: 'check on it later' }],
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function responseError(status: number, body: unknown, url: string, retryAfter: string | null): ProjectsError {
+  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+  const details = {
+    ...(error?.details && typeof error.details === 'object'
+      ? (error.details as Record<string, unknown>)
+      : {}),
+    http_status: status,
+    ...(retryAfter ? { retry_after: retryAfter } : {}),
+  };
+  if (error && isErrorCode(error.code)) {
+    const message = typeof error.message === 'string' ? error.message : 'the deploy API refused the request';
+    return new ProjectsError(error.code, message, { details, httpStatus: status });
+  }
+  const code = status >= 500 ? 'PROVIDER_UNAVAILABLE' : status === 401 ? 'AUTH_REQUIRED' : 'INVALID_RESPONSE';
+  return new ProjectsError(code, `${new URL(url).host} answered HTTP ${status}`, {
+    details,
+    httpStatus: status,
+  });
+}

@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import type { SandboxContext, SandboxModule } from '../../../context.js';
+import { startDnsServer } from '../../../dns/server.js';
+import { CertificateAuthority } from '../../../tls/ca.js';
+import { startHttpsListener } from '../../../tls/https.js';
+import { HostRouter, hostnameOf } from '../serve/router.js';
+import { WorkerPool } from '../serve/worker-pool.js';
+import { BlobStore } from './blobs.js';
+import type { EdgeHosting } from './hosting.js';
+import { registerDeployRoutes } from './routes.js';
+import { DeployService } from './service.js';
+import { DEPLOY_MIGRATIONS, DeployStore } from './store.js';
+
+export interface EdgeDeployOptions {
+  /** UDP port of the authoritative DNS server; 0 (default) picks one, published as endpoint `dns`. */
+  dnsPort?: number;
+  /** TCP port of the HTTPS listener for custom domains; 0 (default) picks one, published as `https`. */
+  httpsPort?: number;
+}
+
+interface Parts {
+  service: DeployService;
+  router: HostRouter;
+  blobs: BlobStore;
+  ca: CertificateAuthority;
+  pool: WorkerPool;
+  store: DeployStore;
+}
+
+/**
+ * The serving side of the `edge` provider as a sandbox module: the deploy API under
+ * `/providers/edge/deploy`, Host-header routing of `*.localhost` and attached domains at the root of the
+ * sandbox server, and — once it listens — the authoritative DNS server and the HTTPS listener.
+ * `hosting` is the provisioning side's view of sites, deploy tokens and zones.
+ */
+export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeployOptions = {}): SandboxModule {
+  let parts: Promise<Parts> | undefined;
+  let httpsPort: number | undefined;
+
+  async function build(ctx: SandboxContext): Promise<Parts> {
+    const root = join(ctx.dataDir, 'edge-serving');
+    const store = new DeployStore(ctx.db);
+    const blobs = new BlobStore(join(root, 'blobs'));
+    const pool = new WorkerPool({ runtimeDir: join(root, 'runtime'), log: ctx.log });
+    const ca = await CertificateAuthority.open(join(root, 'ca'), ctx.now);
+    const service = new DeployService({
+      store,
+      blobs,
+      pool,
+      ca,
+      hosting,
+      sitesDir: join(root, 'sites'),
+      baseUrl: ctx.baseUrl,
+      httpsPort: () => httpsPort,
+      now: ctx.now,
+      log: ctx.log,
+    });
+    const router = new HostRouter({ store, blobs, hosting, service, pool, log: ctx.log });
+    // Deployments interrupted by a restart finish now.
+    for (const id of store.processingIds()) service.schedule(id);
+    return { service, router, blobs, ca, pool, store };
+  }
+
+  const partsFor = (ctx: SandboxContext): Promise<Parts> => {
+    parts ??= build(ctx);
+    return parts;
+  };
+
+  return {
+    name: 'provider:edge:deploy',
+    prefix: '/providers/edge/deploy',
+    migrations: DEPLOY_MIGRATIONS,
+    async register(app, ctx) {
+      const { service, blobs, ca } = await partsFor(ctx);
+      await registerDeployRoutes(app, { hosting, service, blobs, caPem: () => ca.pem });
+    },
+    async registerRoot(app, ctx) {
+      const { router } = await partsFor(ctx);
+      app.addHook('onRequest', async (request, reply) => {
+        if (!router.claims(hostnameOf(request.headers.host))) return;
+        reply.hijack();
+        await router.handle(request.raw, reply.raw, false);
+        return reply;
+      });
+    },
+    async onListen(ctx) {
+      const { router, store, pool } = await partsFor(ctx);
+      const dns = await startDnsServer(hosting, { port: options.dnsPort ?? 0, log: ctx.log });
+      const https = await startHttpsListener({
+        port: options.httpsPort ?? 0,
+        certificateFor: (servername) => store.domain(servername),
+        handler: (req, res) => {
+          router.handle(req, res, true).catch((error: Error) => {
+            ctx.log(`https: ${error.message}`);
+            res.destroy();
+          });
+        },
+      });
+      httpsPort = https.port;
+      ctx.endpoints.set('dns', `127.0.0.1:${dns.port}`);
+      ctx.endpoints.set('https', `127.0.0.1:${https.port}`);
+      ctx.endpoints.set('edge-ca', join(ctx.dataDir, 'edge-serving', 'ca', 'ca.pem'));
+      return async () => {
+        await https.close();
+        await dns.close();
+        await pool.close();
+      };
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import {
+  AttachDomainRequest,
+  BLOB_BATCH_TYPE,
+  BlobBatchIndex,
+  CreateDeploymentRequest,
+  MAX_BATCH_BYTES,
+  ManifestRequest,
+  RollbackRequest,
+  SHA256_PATTERN,
+} from '../../../../protocol/deploy.js';
+import { ProjectsError } from '../../../../protocol/errors.js';
+import type { BlobStore } from './blobs.js';
+import type { EdgeHosting, HostedSite } from './hosting.js';
+import type { DeployService } from './service.js';
+
+/** How long a client should wait before asking again about a deployment that is still processing. */
+const RETRY_AFTER_SECONDS = 1;
+
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const result = schema.safeParse(body ?? {});
+  if (!result.success) {
+    throw new ProjectsError('INVALID_ARGUMENT', 'the request body is invalid', {
+      httpStatus: 400,
+      details: {
+        issues: result.error.issues
+          .slice(0, 20)
+          .map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      },
+    });
+  }
+  return result.data;
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+}
+
+/** Reads a batch's leading JSON index line; the blobs' bytes start after it. */
+function batchIndex(body: Buffer): { index: z.output<typeof BlobBatchIndex>; offset: number } {
+  const newline = body.indexOf(0x0a);
+  const invalid = new ProjectsError('INVALID_ARGUMENT', 'the batch must start with a JSON index line', {
+    httpStatus: 400,
+  });
+  if (newline < 0) throw invalid;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.subarray(0, newline).toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  return { index: parse(BlobBatchIndex, raw), offset: newline + 1 };
+}
+
+/** Splits a batch upload (see BLOB_BATCH_TYPE) and keeps every blob after checking its hash. */
+function storeBatch(blobs: BlobStore, body: unknown): number {
+  if (!Buffer.isBuffer(body)) {
+    throw new ProjectsError('INVALID_ARGUMENT', `send the batch as ${BLOB_BATCH_TYPE}`, { httpStatus: 415 });
+  }
+  const { index, offset: start } = batchIndex(body);
+  if (start + index.reduce((sum, entry) => sum + entry.size, 0) !== body.length) {
+    throw new ProjectsError('INVALID_ARGUMENT', 'the batch length does not match its index', {
+      httpStatus: 400,
+    });
+  }
+  let offset = start;
+  for (const entry of index) {
+    blobs.putBytes(entry.sha256, body.subarray(offset, offset + entry.size));
+    offset += entry.size;
+  }
+  return index.length;
+}
+
+/**
+ * The deploy API routes (see src/protocol/deploy.ts), mounted under `<edge base>/deploy`. Every `/v1`
+ * route is authorized by the site's deploy token; the CA certificate is public.
+ */
+export async function registerDeployRoutes(
+  app: FastifyInstance,
+  parts: { hosting: EdgeHosting; service: DeployService; blobs: BlobStore; caPem(): string },
+): Promise<void> {
+  const { hosting, service, blobs } = parts;
+  const sites = new WeakMap<FastifyRequest, HostedSite>();
+  const siteOf = (request: FastifyRequest): HostedSite => sites.get(request)!;
+
+  // Single blobs arrive as raw bytes and are streamed to disk while hashed, never buffered whole; batches
+  // of small blobs are bounded, so they are read whole.
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(
+    BLOB_BATCH_TYPE,
+    { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES },
+    (_r, body, done) => done(null, body),
+  );
+
+  app.get('/ca.pem', async (_request, reply) => reply.type('application/x-pem-file').send(parts.caPem()));
+
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', async (request) => {
+        const token = bearer(request);
+        const site = token ? hosting.siteForDeployToken(token) : undefined;
+        if (!site) {
+          throw new ProjectsError('AUTH_REQUIRED', 'a valid deploy token for this site is required', {
+            httpStatus: 401,
+            next: [{ command: 'projects status', why: 'the site’s deploy token may have been rotated' }],
+          });
+        }
+        sites.set(request, site);
+      });
+
+      v1.post('/manifest', async (request) => {
+        const { files } = parse(ManifestRequest, request.body);
+        return { missing: service.missing(files) };
+      });
+
+      v1.put<{ Params: { sha256: string } }>('/blobs/:sha256', async (request, reply) => {
+        const { sha256 } = request.params;
+        if (!SHA256_PATTERN.test(sha256)) {
+          throw new ProjectsError('INVALID_ARGUMENT', 'the blob name must be a lowercase hex SHA-256', {
+            httpStatus: 400,
+          });
+        }
+        const body = request.body as Readable | undefined;
+        if (!body || typeof body.pipe !== 'function') {
+          throw new ProjectsError('INVALID_ARGUMENT', 'send the bytes as application/octet-stream', {
+            httpStatus: 415,
+          });
+        }
+        const length = request.headers['content-length'];
+        if (blobs.has(sha256)) body.resume();
+        else await blobs.put(sha256, body, length === undefined ? undefined : Number(length));
+        return reply.status(201).send({ sha256 });
+      });
+
+      v1.post('/blob-batches', async (request, reply) => {
+        const stored = storeBatch(blobs, request.body);
+        return reply.status(201).send({ stored });
+      });
+
+      v1.post('/deployments', async (request, reply) => {
+        const deployment = service.create(siteOf(request), parse(CreateDeploymentRequest, request.body));
+        return reply
+          .status(202)
+          .header('location', `deployments/${deployment.id}`)
+          .header('retry-after', String(RETRY_AFTER_SECONDS))
+          .send(deployment);
+      });
+
+      v1.get('/deployments', async (request) => service.list(siteOf(request)));
+
+      v1.get<{ Params: { id: string } }>('/deployments/:id', async (request, reply: FastifyReply) => {
+        const deployment = service.view(service.get(siteOf(request), request.params.id));
+        if (deployment.status === 'processing') reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+        return deployment;
+      });
+
+      v1.post<{ Params: { id: string } }>('/deployments/:id/promote', async (request) =>
+        service.promote(siteOf(request), request.params.id),
+      );
+
+      v1.post('/rollback', async (request) =>
+        service.rollback(siteOf(request), parse(RollbackRequest, request.body).deployment_id),
+      );
+
+      v1.get('/domains', async (request) => ({ domains: service.domains(siteOf(request)) }));
+
+      v1.post('/domains', async (request, reply) => {
+        const { hostname } = parse(AttachDomainRequest, request.body);
+        return reply.status(201).send(await service.attachDomain(siteOf(request), hostname));
+      });
+    },
+    { prefix: '/v1' },
+  );
+}

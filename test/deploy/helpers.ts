@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeployClient } from '../../src/client/deploy-client.js';
+import { createEdgeDeployModule } from '../../src/sandbox/providers/edge/deploy/module.js';
+import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { MemoryHosting } from './hosting.js';
+
+export interface DeploySandbox {
+  sandbox: RunningSandbox;
+  hosting: MemoryHosting;
+  port: number;
+  deployUrl: string;
+  logs: string[];
+  client(token: string): DeployClient;
+  close(): Promise<void>;
+}
+
+/** The serving side of `edge` mounted alone in a real sandbox server, over a temp data dir. */
+export async function startDeploySandbox(): Promise<DeploySandbox> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'projects-deploy-'));
+  const hosting = new MemoryHosting();
+  const logs: string[] = [];
+  const sandbox = await startSandbox({
+    dataDir,
+    port: 0,
+    modules: [createEdgeDeployModule(hosting)],
+    log: (line) => logs.push(line),
+  });
+  const deployUrl = `${sandbox.url}/providers/edge/deploy/v1/`;
+  return {
+    sandbox,
+    hosting,
+    port: Number(new URL(sandbox.url).port),
+    deployUrl,
+    logs,
+    client: (token) => new DeployClient({ url: deployUrl, token }),
+    close: async () => {
+      await sandbox.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SimpleResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** An HTTP request to 127.0.0.1 with an explicit Host header (`*.localhost` names resolve to loopback). */
+export function hostRequest(
+  port: number,
+  host: string,
+  path = '/',
+  options: { method?: string; body?: string } = {},
+): Promise<SimpleResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: { host: `${host}:${port}` },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** An HTTPS request to 127.0.0.1 with SNI and Host set to `hostname`, trusting only `ca`. */
+export function tlsRequest(port: number, hostname: string, ca: string, path = '/'): Promise<SimpleResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path, servername: hostname, ca, headers: { host: `${hostname}:${port}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The host name of a deployment URL (`http://<label>.localhost:<port>/`). */
+export function hostOf(url: string): string {
+  return new URL(url).hostname;
+}
