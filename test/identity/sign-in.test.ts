@@ -50,6 +50,17 @@ describe('web sign-in', () => {
     await page.close();
   });
 
+  it('redirects to sign-in and back to the page asked for', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${sandbox.url}/device?user_code=ABCD-EFGH`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('#email', sandbox.user.email);
+    await page.fill('#password', sandbox.user.password);
+    await Promise.all([page.waitForURL(/\/device/), page.click('button[type=submit]')]);
+    expect(new URL(page.url()).searchParams.get('user_code')).toBe('ABCD-EFGH');
+    await page.close();
+  });
+
   it('signs out, after which the session no longer authenticates', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -1,6 +1,8 @@
 import type { SandboxModule } from '../../context.js';
 import { registerAuthHooks } from './auth.js';
 import { registerMe } from './me.js';
+import { registerOAuthPages } from './oauth-pages.js';
+import { registerOAuthServer } from './oauth-server.js';
 import { registerSignIn } from './sign-in.js';
 import { IDENTITY_MIGRATIONS, IdentityStore } from './store.js';
 import { acceptForms } from './web-session.js';
@@ -10,7 +12,12 @@ import { acceptForms } from './web-session.js';
  * and billing. Its root hook authenticates every orchestrator request, so it must be mounted before the
  * other orchestrator modules.
  */
-export function identityModule(): SandboxModule {
+export interface IdentityOptions {
+  /** Seconds between device-code polls (RFC 8628 `interval`); 1 by default, the sandbox being local. */
+  deviceIntervalSeconds?: number;
+}
+
+export function identityModule(options: IdentityOptions = {}): SandboxModule {
   return {
     name: 'orchestrator:identity',
     migrations: IDENTITY_MIGRATIONS,
@@ -23,6 +30,8 @@ export function identityModule(): SandboxModule {
       acceptForms(app);
       registerSignIn(app, ctx, store);
       registerMe(app);
+      registerOAuthServer(app, ctx, store, { deviceIntervalSeconds: options.deviceIntervalSeconds ?? 1 });
+      registerOAuthPages(app, ctx, store);
     },
   };
 }
