@@ -94,27 +94,32 @@ export class OrchestratorSession {
     const store = await this.options.openStore();
     const login = await store.getLogin(this.orchestrator);
     if (!login) throw loginRequired(this.orchestrator, `you are not signed in to ${this.orchestrator}`);
-    const fresh = login.expiresAt === undefined || login.expiresAt - this.now() > REFRESH_MARGIN_MS;
-    if (fresh) return { token: login.accessToken, source: store.kind, login };
+    if (this.isFresh(login)) return { token: login.accessToken, source: store.kind, login };
     return this.refresh(login, store.kind);
   }
 
+  /**
+   * Refreshes under the store's lock. Whoever waited for the lock first re-reads the store: when another
+   * command rotated the refresh token meanwhile, its fresh pair is used instead of spending ours twice.
+   */
   private async refresh(login: LoginRecord, source: CredentialSource): Promise<ActiveCredential> {
-    if (!login.refreshToken)
-      throw loginRequired(this.orchestrator, `your login at ${this.orchestrator} has expired`);
     const store = await this.options.openStore();
-    let tokens: TokenResponse;
-    try {
-      tokens = await this.options.auth.refresh(login.refreshToken);
-    } catch (error) {
-      // Another command may have rotated the refresh token a moment ago: its new pair is in the store.
-      const latest = await store.getLogin(this.orchestrator);
-      if (latest && latest.refreshToken !== login.refreshToken)
+    return store.exclusive(async () => {
+      const latest = (await store.getLogin(this.orchestrator)) ?? login;
+      if (latest.refreshToken !== login.refreshToken && this.isFresh(latest)) {
         return { token: latest.accessToken, source, login: latest };
-      throw error;
-    }
-    const renewed = loginFromTokens(this.orchestrator, tokens, this.now(), login.user);
-    await store.saveLogin(renewed);
-    return { token: renewed.accessToken, source, login: renewed };
+      }
+      if (!latest.refreshToken) {
+        throw loginRequired(this.orchestrator, `your login at ${this.orchestrator} has expired`);
+      }
+      const tokens = await this.options.auth.refresh(latest.refreshToken);
+      const renewed = loginFromTokens(this.orchestrator, tokens, this.now(), latest.user);
+      await store.saveLogin(renewed);
+      return { token: renewed.accessToken, source, login: renewed };
+    });
+  }
+
+  private isFresh(login: LoginRecord): boolean {
+    return login.expiresAt === undefined || login.expiresAt - this.now() > REFRESH_MARGIN_MS;
   }
 }

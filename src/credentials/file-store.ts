@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ProjectsError } from '../protocol/errors.js';
+import { withFileLock } from './lock.js';
 import type { SecretBackend } from './types.js';
 
 const FORMAT = 'projects-credentials-fallback';
@@ -61,11 +62,11 @@ function undecryptable(path: string): ProjectsError {
 
 /**
  * The AES-256-GCM encrypted fallback used when no OS keychain answers: one 0600 JSON file holding all
- * entries, encrypted as a whole under a random key kept in a separate 0600 file.
+ * entries, encrypted as a whole under a random key kept in a separate 0600 file. Every call reads the
+ * file afresh (it is small), so that a change made by another process in the meantime is never lost.
  */
 export class EncryptedFileBackend implements SecretBackend {
   readonly kind = 'file' as const;
-  private entries: Map<string, string> | undefined;
 
   constructor(private readonly options: FileStoreOptions) {}
 
@@ -73,17 +74,25 @@ export class EncryptedFileBackend implements SecretBackend {
     return this.load().get(key);
   }
 
-  async set(key: string, value: string): Promise<void> {
-    const entries = this.loadForWrite();
-    entries.set(key, value);
-    this.save(entries);
+  set(key: string, value: string): Promise<void> {
+    return this.update((entries) => {
+      entries.set(key, value);
+      return true;
+    }).then(() => undefined);
   }
 
-  async delete(key: string): Promise<boolean> {
-    const entries = this.loadForWrite();
-    const existed = entries.delete(key);
-    if (existed) this.save(entries);
-    return existed;
+  delete(key: string): Promise<boolean> {
+    return this.update((entries) => entries.delete(key));
+  }
+
+  /** Read, change, write back, as the only writer: two commands saving at once must not lose an entry. */
+  private update(change: (entries: Map<string, string>) => boolean): Promise<boolean> {
+    return withFileLock(`${this.options.path}.lock`, async () => {
+      const entries = this.loadForWrite();
+      const changed = change(entries);
+      if (changed) this.save(entries);
+      return changed;
+    });
   }
 
   private header(): FileHeader {
@@ -98,12 +107,8 @@ export class EncryptedFileBackend implements SecretBackend {
   }
 
   private load(): Map<string, string> {
-    if (this.entries) return this.entries;
     const text = readIfExists(this.options.path);
-    if (text === undefined) {
-      this.entries = new Map();
-      return this.entries;
-    }
+    if (text === undefined) return new Map();
     const file = JSON.parse(text) as EncryptedFile;
     const key = this.readKey();
     if (!key || file.format !== FORMAT) throw undecryptable(this.options.path);
@@ -113,11 +118,10 @@ export class EncryptedFileBackend implements SecretBackend {
       decipher.setAAD(Buffer.from(JSON.stringify(header)));
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
       const clear = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]);
-      this.entries = new Map(Object.entries(JSON.parse(clear.toString('utf8')) as Record<string, string>));
+      return new Map(Object.entries(JSON.parse(clear.toString('utf8')) as Record<string, string>));
     } catch {
       throw undecryptable(this.options.path);
     }
-    return this.entries;
   }
 
   /** An unreadable file holds nothing usable, so a write (a new login) starts it afresh. */
@@ -126,8 +130,7 @@ export class EncryptedFileBackend implements SecretBackend {
       return this.load();
     } catch (error) {
       if (!(error instanceof ProjectsError)) throw error;
-      this.entries = new Map();
-      return this.entries;
+      return new Map();
     }
   }
 

@@ -4,6 +4,7 @@ import { type ProjectsPaths, resolvePaths } from '../core/paths.js';
 import { ProjectsError } from '../protocol/errors.js';
 import { EncryptedFileBackend } from './file-store.js';
 import { KeychainBackend, KeychainError } from './keychain.js';
+import { withFileLock } from './lock.js';
 import type { LoginRecord, PendingLogin, SecretBackend, StoreKind } from './types.js';
 
 /** Per keychain call, once chosen. Generous: a Secret Service may need to start on first use. */
@@ -132,7 +133,12 @@ export async function openCredentialStore(options: OpenStoreOptions = {}): Promi
   const paths = options.paths ?? resolvePaths(env);
   const decision = await decideStore(env, paths);
   if (decision.fresh) options.notice?.(describe(decision));
-  return new CredentialStore(backendFor(decision, env, paths), decision.reason, options.onSecret);
+  return new CredentialStore(
+    backendFor(decision, env, paths),
+    decision.reason,
+    join(paths.configDir, 'credentials.lock'),
+    options.onSecret,
+  );
 }
 
 /**
@@ -143,6 +149,7 @@ export class CredentialStore {
   constructor(
     private readonly backend: SecretBackend,
     readonly reason: string,
+    private readonly lockPath: string,
     private readonly onSecret: (value: string) => void = () => {},
   ) {}
 
@@ -215,6 +222,11 @@ export class CredentialStore {
 
   close(): void {
     this.backend.close?.();
+  }
+
+  /** Runs `action` as the only process changing credentials (e.g. rotating a refresh token). */
+  exclusive<T>(action: () => Promise<T>): Promise<T> {
+    return withFileLock(this.lockPath, action);
   }
 
   private registerLogin(record: LoginRecord): void {

@@ -1,0 +1,48 @@
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withFileLock } from '../../src/credentials/lock.js';
+
+let dir: string;
+let path: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'projects-lock-'));
+  path = join(dir, 'sub', 'credentials.lock');
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('withFileLock', () => {
+  it('lets one holder in at a time and releases the lock after a failure too', async () => {
+    const events: string[] = [];
+    const hold = (name: string) =>
+      withFileLock(path, async () => {
+        events.push(`${name} in`);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        events.push(`${name} out`);
+      });
+    await Promise.all([hold('a'), hold('b'), hold('c')]);
+    for (let i = 0; i < events.length; i += 2) {
+      expect(events[i + 1]).toBe(events[i]!.replace(' in', ' out'));
+    }
+    await expect(withFileLock(path, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('takes over a lock left by a dead process, and gives up on a live one after the timeout', async () => {
+    await withFileLock(path, async () => undefined);
+    writeFileSync(path, '99999');
+    await expect(
+      withFileLock(path, async () => 'held', { timeoutMs: 100, staleMs: 60_000 }),
+    ).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(path, old, old);
+    expect(await withFileLock(path, async () => 'taken over', { timeoutMs: 100, staleMs: 60_000 })).toBe(
+      'taken over',
+    );
+  });
+});
