@@ -4,15 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProviderClient } from '../../src/client/provider-client.js';
 import type { SandboxModule } from '../../src/sandbox/context.js';
-import { sandboxProviderModules, sandboxProviderSecret } from '../../src/sandbox/providers/index.js';
+import type { EdgeSites } from '../../src/sandbox/providers/edge/hosting.js';
+import { createSandboxProviders, sandboxProviderSecret } from '../../src/sandbox/providers/index.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
 
 /** A sandbox with only the reference providers (plus any test modules), on a free loopback port. */
-export async function startProviderSandbox(extra: SandboxModule[] = []): Promise<RunningSandbox> {
+export async function startProviderSandbox(
+  extra: SandboxModule[] = [],
+): Promise<RunningSandbox & { edgeSites: EdgeSites }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'projects-providers-'));
-  const sandbox = await startSandbox({ dataDir, port: 0, modules: [...sandboxProviderModules(), ...extra] });
+  const providers = createSandboxProviders();
+  const sandbox = await startSandbox({ dataDir, port: 0, modules: [...providers.modules, ...extra] });
   return {
     ...sandbox,
+    edgeSites: providers.edgeSites,
     close: async () => {
       await sandbox.close();
       rmSync(dataDir, { recursive: true, force: true });

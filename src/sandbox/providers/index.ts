@@ -1,16 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { SandboxModule } from '../context.js';
 import { createDataProvider } from './data/index.js';
-import type { ProviderOptions } from './framework/index.js';
+import type { EdgeSites } from './edge/hosting.js';
+import { createEdgeProvider } from './edge/index.js';
 
 /**
  * The sandbox's reference providers. The orchestrator registers each with the same id, base URL
  * (`<sandbox>/providers/<id>/`) and signing secret.
  */
-export const SANDBOX_PROVIDERS: readonly {
-  id: string;
-  create: (options: ProviderOptions) => SandboxModule;
-}[] = [{ id: 'data', create: createDataProvider }];
+export const SANDBOX_PROVIDER_IDS = ['edge', 'data'] as const;
 
 /**
  * The signing secret the sandbox orchestrator and a sandbox provider share. Both run in one loopback-only
@@ -22,6 +20,13 @@ export function sandboxProviderSecret(id: string, env: NodeJS.ProcessEnv = proce
   return createHash('sha256').update(`${seed}:provider:${id}`).digest('hex');
 }
 
+/** The provider modules of the sandbox, each with its shared secret, and the edge's view of its sites. */
+export function createSandboxProviders(): { modules: SandboxModule[]; edgeSites: EdgeSites } {
+  const edge = createEdgeProvider({ id: 'edge', signingSecret: sandboxProviderSecret('edge') });
+  const data = createDataProvider({ id: 'data', signingSecret: sandboxProviderSecret('data') });
+  return { modules: [edge.module, data], edgeSites: edge.sites };
+}
+
 export function sandboxProviderModules(): SandboxModule[] {
-  return SANDBOX_PROVIDERS.map(({ id, create }) => create({ id, signingSecret: sandboxProviderSecret(id) }));
+  return createSandboxProviders().modules;
 }

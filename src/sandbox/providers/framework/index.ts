@@ -52,6 +52,7 @@ export function createProviderModule(
       const service = new ResourceService(rt, definition.services, options.signingSecret);
       resources.current = service;
       seedAccounts(rt, definition.seedAccounts);
+      definition.attach?.(rt);
       app.setNotFoundHandler((request, reply) =>
         reply
           .status(404)
@@ -98,6 +99,9 @@ function createRuntime(
     },
     verifyCredential(token, kind) {
       return findByCredential(rt, token, kind);
+    },
+    revokeCredentials(resourceId) {
+      ctx.db.prepare(`DELETE FROM ${table('credentials')} WHERE resource_id = ?`).run(resourceId);
     },
     createCompanion: (accountId, serviceId, configuration) =>
       resources().createCompanion(accountId, serviceId, configuration),

@@ -157,7 +157,7 @@ export class ResourceService {
     const row = this.#owned(account, id, { active: true });
     const service = this.#service(row.service_id);
     return this.#rt.db.transaction(() => {
-      this.#revokeCredentials(id);
+      this.#rt.revokeCredentials(id);
       const access = service.access(toRecord(row), this.#rt);
       this.#rt.db
         .prepare(`UPDATE ${this.#table('resources')} SET sealed_answer = ?, updated_at = ? WHERE id = ?`)
@@ -181,7 +181,7 @@ export class ResourceService {
     if (billing.status === 'active') billing.status = 'canceled';
     this.#rt.db.transaction(() => {
       service.teardown(toRecord(row), this.#rt);
-      this.#revokeCredentials(id);
+      this.#rt.revokeCredentials(id);
       this.#rt.db
         .prepare(
           `UPDATE ${this.#table('resources')} SET status = 'removed', billing = ?, sealed_answer = NULL, updated_at = ?
@@ -381,10 +381,6 @@ export class ResourceService {
     return this.#rt.db
       .prepare(`SELECT * FROM ${this.#table('resources')} WHERE account_id = ? AND idempotency_key = ?`)
       .get(accountId, key) as ResourceRow | undefined;
-  }
-
-  #revokeCredentials(resourceId: string): void {
-    this.#rt.db.prepare(`DELETE FROM ${this.#table('credentials')} WHERE resource_id = ?`).run(resourceId);
   }
 
   #insert(row: {

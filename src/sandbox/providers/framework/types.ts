@@ -45,6 +45,8 @@ export interface ProviderRuntime {
   issueCredential(resourceId: string, kind: string, prefix: string): string;
   /** The active resource a credential belongs to, or undefined (unknown, rotated, removed). */
   verifyCredential(token: string, kind: string): ResourceRecord | undefined;
+  /** Revokes every credential of a resource (the framework does this itself on rotation and removal). */
+  revokeCredentials(resourceId: string): void;
   /** Creates a companion resource directly (e.g. the DNS zone of a registered domain), no billing. */
   createCompanion(
     accountId: string,
@@ -90,4 +92,6 @@ export interface ProviderDefinition {
   migrations?(table: (name: string) => string): string[];
   /** Routes authorized by resource credentials (KV API, DNS records API…), mounted under the prefix. */
   routes?(app: FastifyInstance, rt: ProviderRuntime): Promise<void>;
+  /** Called once the provider is mounted, with its runtime (e.g. to serve other modules from its tables). */
+  attach?(rt: ProviderRuntime): void;
 }

@@ -1,0 +1,234 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ProjectsError } from '../../../protocol/errors.js';
+import type { ProviderRuntime, ResourceRecord, ServiceDefinition } from '../framework/index.js';
+
+/**
+ * `dns:zone`: the authoritative zone of a domain registered here (created with the domain, free), and its
+ * records API — `GET|POST <base>dns/zones/<domain>/records`, `DELETE …/records/<id>` — authorized by the
+ * zone's `EDGE_DNS_API_TOKEN`. The serving side (DNS server, domain attachment) reads and writes the same
+ * records through `ZoneStore`.
+ */
+
+export const ZONE_SERVICE_ID = 'dns:zone';
+export const NAMESERVERS = ['ns1.edge.localhost'];
+const DEFAULT_TTL = 300;
+
+export type DnsRecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT';
+
+export interface DnsRecord {
+  /** Fully qualified, lower case, no trailing dot. */
+  name: string;
+  type: DnsRecordType;
+  value: string;
+  ttl: number;
+}
+
+export interface DnsZone {
+  id: string;
+  name: string;
+  accountId: string;
+}
+
+const RecordInput = z
+  .object({
+    type: z.enum(['A', 'AAAA', 'CNAME', 'TXT']),
+    name: z
+      .string()
+      .min(1)
+      .max(253)
+      .describe("'@' for the apex, a label relative to the zone, or a full name"),
+    value: z.string().min(1).max(1024),
+    ttl: z.number().int().min(60).max(86_400).default(DEFAULT_TTL),
+  })
+  .superRefine((record, ctx) => {
+    if (!validValue(record.type, record.value)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `not a valid ${record.type} value` });
+    }
+  });
+
+const ZoneConfiguration = z.object({
+  domain: z.string().min(3).max(253).describe('A domain registered at this provider in the same account'),
+});
+type ZoneConfiguration = z.infer<typeof ZoneConfiguration>;
+
+function validValue(type: DnsRecordType, value: string): boolean {
+  if (type === 'A') return /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(value);
+  if (type === 'AAAA') return /^[0-9a-f:]+$/i.test(value) && value.includes(':');
+  if (type === 'CNAME') return /^([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}\.?$/i.test(value);
+  return value.length <= 255;
+}
+
+export class ZoneStore {
+  readonly #rt: ProviderRuntime;
+
+  constructor(rt: ProviderRuntime) {
+    this.#rt = rt;
+  }
+
+  /** The zone covering `hostname` (its apex or any name below it), the most specific first. */
+  zoneFor(hostname: string): DnsZone | undefined {
+    const name = hostname.toLowerCase().replace(/\.$/, '');
+    const row = this.#rt.db
+      .prepare(
+        `SELECT resource_id, name, account_id FROM ${this.#rt.table('zones')}
+         WHERE name = ? OR substr(?, -length(name) - 1) = '.' || name ORDER BY length(name) DESC LIMIT 1`,
+      )
+      .get(name, name) as { resource_id: string; name: string; account_id: string } | undefined;
+    return row ? { id: row.resource_id, name: row.name, accountId: row.account_id } : undefined;
+  }
+
+  records(zoneId: string): DnsRecord[] {
+    return this.#rt.db
+      .prepare(
+        `SELECT name, type, value, ttl FROM ${this.#rt.table('dns_records')} WHERE zone_id = ? ORDER BY id`,
+      )
+      .all(zoneId) as DnsRecord[];
+  }
+
+  replaceRecords(zoneId: string, name: string, type: DnsRecordType, records: readonly DnsRecord[]): void {
+    this.#rt.db.transaction(() => {
+      this.#rt.db
+        .prepare(`DELETE FROM ${this.#rt.table('dns_records')} WHERE zone_id = ? AND name = ? AND type = ?`)
+        .run(zoneId, name, type);
+      for (const record of records) this.#insert(zoneId, record);
+    })();
+  }
+
+  #insert(zoneId: string, record: DnsRecord): number {
+    return Number(
+      this.#rt.db
+        .prepare(
+          `INSERT INTO ${this.#rt.table('dns_records')} (zone_id, name, type, value, ttl) VALUES (?, ?, ?, ?, ?)`,
+        )
+        .run(zoneId, record.name, record.type, record.value, record.ttl).lastInsertRowid,
+    );
+  }
+
+  add(zone: DnsZone, input: unknown): DnsRecord & { id: number } {
+    const parsed = RecordInput.safeParse(input ?? {});
+    if (!parsed.success) {
+      throw new ProjectsError('INVALID_ARGUMENT', 'invalid DNS record', {
+        httpStatus: 400,
+        details: { issues: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) },
+      });
+    }
+    const record: DnsRecord = { ...parsed.data, name: qualify(zone.name, parsed.data.name) };
+    return { id: this.#insert(zone.id, record), ...record };
+  }
+
+  list(zone: DnsZone): (DnsRecord & { id: number })[] {
+    return this.#rt.db
+      .prepare(
+        `SELECT id, name, type, value, ttl FROM ${this.#rt.table('dns_records')} WHERE zone_id = ? ORDER BY id`,
+      )
+      .all(zone.id) as (DnsRecord & { id: number })[];
+  }
+
+  remove(zone: DnsZone, id: number): boolean {
+    return (
+      this.#rt.db
+        .prepare(`DELETE FROM ${this.#rt.table('dns_records')} WHERE zone_id = ? AND id = ?`)
+        .run(zone.id, id).changes > 0
+    );
+  }
+}
+
+/** '@' is the apex; a name ending in the zone is already qualified; anything else is relative to it. */
+function qualify(zone: string, name: string): string {
+  const lower = name.toLowerCase().replace(/\.$/, '');
+  if (lower === '@' || lower === zone) return zone;
+  if (lower.endsWith(`.${zone}`)) return lower;
+  if (!/^(\*\.)?([a-z0-9_-]{1,63}\.)*[a-z0-9_-]{1,63}$/.test(lower)) {
+    throw new ProjectsError('INVALID_ARGUMENT', 'invalid record name', { httpStatus: 400 });
+  }
+  return `${lower}.${zone}`;
+}
+
+export const zoneService: ServiceDefinition<ZoneConfiguration> = {
+  catalog: {
+    id: ZONE_SERVICE_ID,
+    name: 'DNS zone',
+    description: 'Authoritative DNS for a domain registered here; created with each domain. Records via API.',
+    categories: ['dns'],
+    kind: 'dns_zone',
+    pricing: { type: 'free' },
+    requires: ['registrar:domain'],
+  },
+  configuration: ZoneConfiguration,
+  quote: (configuration) => ({
+    availability: 'available',
+    unavailable_reason: null,
+    price: 0,
+    currency: 'usd',
+    billing: 'free',
+    interval: null,
+    refundable: true,
+    premium: false,
+    renewal_price: null,
+    name_requested: configuration.domain,
+    name_offered: configuration.domain.toLowerCase(),
+  }),
+  provision(resource, configuration, rt) {
+    const domain = configuration.domain.toLowerCase();
+    const owned = rt.db
+      .prepare(`SELECT 1 FROM ${rt.table('domains')} WHERE name = ? AND account_id = ?`)
+      .get(domain, resource.accountId);
+    if (!owned) {
+      throw new ProjectsError('INVALID_ARGUMENT', `${domain} is not registered in this account`, {
+        httpStatus: 409,
+      });
+    }
+    const exists = rt.db.prepare(`SELECT 1 FROM ${rt.table('zones')} WHERE name = ?`).get(domain);
+    if (exists)
+      throw new ProjectsError('INVALID_ARGUMENT', `${domain} already has a zone`, { httpStatus: 409 });
+    rt.db
+      .prepare(`INSERT INTO ${rt.table('zones')} (resource_id, name, account_id) VALUES (?, ?, ?)`)
+      .run(resource.id, domain, resource.accountId);
+    return { domain, nameservers: NAMESERVERS };
+  },
+  access: (resource, rt) => ({
+    EDGE_DNS_ZONE_ID: resource.id,
+    EDGE_DNS_API_URL: `${rt.baseUrl()}dns/zones/${String(resource.details.domain)}`,
+    EDGE_DNS_API_TOKEN: rt.issueCredential(resource.id, 'dns', 'dns_'),
+  }),
+  teardown(resource, rt) {
+    rt.db.prepare(`DELETE FROM ${rt.table('dns_records')} WHERE zone_id = ?`).run(resource.id);
+    rt.db.prepare(`DELETE FROM ${rt.table('zones')} WHERE resource_id = ?`).run(resource.id);
+  },
+};
+
+type ZoneRequest = FastifyRequest<{ Params: { zone: string; id?: string } }>;
+
+export async function registerDnsApi(
+  app: FastifyInstance,
+  rt: ProviderRuntime,
+  zones: ZoneStore,
+): Promise<void> {
+  const authorize = (request: ZoneRequest): DnsZone => {
+    const header = request.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const resource: ResourceRecord | undefined = token ? rt.verifyCredential(token, 'dns') : undefined;
+    const zone = resource ? zones.zoneFor(String(resource.details.domain)) : undefined;
+    const asked = request.params.zone.toLowerCase();
+    if (!zone || (asked !== zone.name && asked !== zone.id)) {
+      throw new ProjectsError('AUTH_REQUIRED', 'a valid EDGE_DNS_API_TOKEN for this zone is required', {
+        httpStatus: 401,
+      });
+    }
+    return zone;
+  };
+  app.get('/dns/zones/:zone/records', async (request: ZoneRequest) => ({
+    records: zones.list(authorize(request)),
+  }));
+  app.post('/dns/zones/:zone/records', async (request: ZoneRequest, reply) =>
+    reply.status(201).send(zones.add(authorize(request), request.body)),
+  );
+  app.delete('/dns/zones/:zone/records/:id', async (request: ZoneRequest) => {
+    const zone = authorize(request);
+    if (!zones.remove(zone, Number(request.params.id))) {
+      throw new ProjectsError('NOT_FOUND', 'no such record', { httpStatus: 404 });
+    }
+    return { deleted: true };
+  });
+}

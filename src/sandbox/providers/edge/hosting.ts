@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { ProjectsError } from '../../../protocol/errors.js';
+import type { ProviderRuntime, QuoteTerms, ServiceDefinition } from '../framework/index.js';
+import type { DnsRecord, DnsRecordType, DnsZone, ZoneStore } from './dns.js';
+
+/**
+ * `hosting:site`: a site served by the edge, free or Pro (monthly). Its access configuration is a deploy
+ * token for the deploy API (`<base>deploy/`, built by the deploy module), which reads sites, tokens and
+ * zones through `EdgeSites` — the provisioning side's implementation of the deploy module's `EdgeHosting`.
+ */
+
+export const SITE_PLANS = {
+  free: { price: 0, description: 'Free: previews and production on <name>.localhost' },
+  pro: { price: 2000, description: 'Pro: custom domains with certificates, $20 per month' },
+} as const;
+
+const SITE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+
+const SiteConfiguration = z.object({
+  name: z
+    .string()
+    .regex(SITE_NAME)
+    .optional()
+    .describe('DNS label the site is served under (<name>.localhost); generated when absent'),
+  plan: z.enum(['free', 'pro']).default('free'),
+});
+type SiteConfiguration = z.infer<typeof SiteConfiguration>;
+
+export interface HostedSite {
+  id: string;
+  name: string;
+  accountId: string;
+}
+
+function siteTerms(configuration: SiteConfiguration, taken: boolean): QuoteTerms {
+  const price = SITE_PLANS[configuration.plan].price;
+  return {
+    availability: taken ? 'unavailable' : 'available',
+    unavailable_reason: taken ? 'taken' : null,
+    price,
+    currency: 'usd',
+    billing: price ? 'recurring' : 'free',
+    interval: price ? 'month' : null,
+    refundable: !price,
+    premium: false,
+    renewal_price: price || null,
+    name_requested: configuration.name ?? null,
+    name_offered: configuration.name ?? null,
+  };
+}
+
+function nameTaken(rt: ProviderRuntime, name: string | undefined): boolean {
+  return (
+    name !== undefined &&
+    rt.db.prepare(`SELECT 1 FROM ${rt.table('sites')} WHERE name = ?`).get(name) !== undefined
+  );
+}
+
+export const siteService: ServiceDefinition<SiteConfiguration> = {
+  catalog: {
+    id: 'hosting:site',
+    name: 'Site hosting',
+    description:
+      'Static sites and workers served at the edge, with preview deployments, promote and rollback.',
+    categories: ['hosting'],
+    kind: 'site',
+    pricing: { type: 'free' },
+    plans: Object.entries(SITE_PLANS).map(([id, plan]) => ({
+      id,
+      description: plan.description,
+      pricing: plan.price
+        ? {
+            type: 'paid' as const,
+            billing: 'recurring' as const,
+            interval: 'month' as const,
+            currency: 'usd',
+            amount: plan.price,
+            refundable: false,
+          }
+        : { type: 'free' as const },
+    })),
+    example_configuration: { plan: 'free' },
+  },
+  configuration: SiteConfiguration,
+  quote: (configuration, rt) => siteTerms(configuration, nameTaken(rt, configuration.name)),
+  provision(resource, configuration, rt) {
+    const name = configuration.name ?? `site-${resource.id.slice(-10)}`;
+    if (nameTaken(rt, name)) {
+      throw new ProjectsError('INVALID_ARGUMENT', `the site name ${name} is taken`, {
+        httpStatus: 409,
+        details: { reason: 'taken' },
+      });
+    }
+    rt.db
+      .prepare(`INSERT INTO ${rt.table('sites')} (resource_id, name, account_id, plan) VALUES (?, ?, ?, ?)`)
+      .run(resource.id, name, resource.accountId, configuration.plan);
+    return { name, plan: configuration.plan, hostname: `${name}.localhost` };
+  },
+  access: (resource, rt) => ({
+    EDGE_SITE_ID: resource.id,
+    EDGE_DEPLOY_API_URL: `${rt.baseUrl()}deploy`,
+    EDGE_DEPLOY_TOKEN: rt.issueCredential(resource.id, 'deploy', 'edt_'),
+  }),
+  teardown(resource, rt) {
+    rt.db.prepare(`DELETE FROM ${rt.table('sites')} WHERE resource_id = ?`).run(resource.id);
+  },
+};
+
+/** Sites, deploy tokens and zones as the serving side (deploy module) sees them. */
+export class EdgeSites {
+  #rt: ProviderRuntime | undefined;
+  #zones: ZoneStore | undefined;
+
+  attach(rt: ProviderRuntime, zones: ZoneStore): void {
+    this.#rt = rt;
+    this.#zones = zones;
+  }
+
+  siteForDeployToken(token: string): HostedSite | undefined {
+    const resource = this.#runtime().verifyCredential(token, 'deploy');
+    return resource ? this.siteById(resource.id) : undefined;
+  }
+
+  siteById(id: string): HostedSite | undefined {
+    const rt = this.#runtime();
+    if (rt.resource(id)?.status !== 'active') return undefined;
+    const row = rt.db
+      .prepare(`SELECT name, account_id FROM ${rt.table('sites')} WHERE resource_id = ?`)
+      .get(id) as { name: string; account_id: string } | undefined;
+    return row ? { id, name: row.name, accountId: row.account_id } : undefined;
+  }
+
+  zoneFor(hostname: string): DnsZone | undefined {
+    return this.#zoneStore().zoneFor(hostname);
+  }
+
+  replaceRecords(zoneId: string, name: string, type: DnsRecordType, records: readonly DnsRecord[]): void {
+    this.#zoneStore().replaceRecords(zoneId, name, type, records);
+  }
+
+  records(zoneId: string): readonly DnsRecord[] {
+    return this.#zoneStore().records(zoneId);
+  }
+
+  #runtime(): ProviderRuntime {
+    if (!this.#rt) throw new Error('the edge provider is not mounted yet');
+    return this.#rt;
+  }
+
+  #zoneStore(): ZoneStore {
+    this.#runtime();
+    return this.#zones!;
+  }
+}
