@@ -40,7 +40,7 @@ export async function loadSandboxModules(options: LoadModulesOptions): Promise<S
     db.close();
   }
   const orchestrator = await Promise.all(ORCHESTRATOR_MODULES.map((create) => create({ providers })));
-  const providerModules = SANDBOX_PROVIDERS.map(({ id, create }, index) =>
+  const providerModules = SANDBOX_PROVIDERS.flatMap(({ id, create }, index) =>
     create({ id, signingSecret: providers[index]!.signingSecret }),
   );
   return [...orchestrator, ...providerModules];

@@ -5,7 +5,7 @@ import { ProjectsError } from '../../src/protocol/errors.js';
 import { CaptureRequest, type CaptureResponse, PROVIDER_HEADER } from '../../src/protocol/provider.js';
 import { memoryReplayGuard, SIGNATURE_HEADER, verifySignature } from '../../src/protocol/signing.js';
 import type { SandboxModule } from '../../src/sandbox/context.js';
-import { sandboxProviderSecret } from '../../src/sandbox/providers/index.js';
+import { PROVIDER_SECRETS } from './harness.js';
 
 /**
  * A small, real capture endpoint implementing the TEAM.md contract (signed by the provider's secret,
@@ -47,7 +47,7 @@ export function createCaptureStub(): CaptureStub {
           stub.calls += 1;
           const provider = String(request.headers[PROVIDER_HEADER] ?? '');
           const check = verifySignature({
-            secret: sandboxProviderSecret(provider),
+            secret: PROVIDER_SECRETS[provider] ?? '',
             header: request.headers[SIGNATURE_HEADER] as string | undefined,
             body: raw.get(request) ?? '',
             replayGuard: guard,

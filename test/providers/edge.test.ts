@@ -3,10 +3,10 @@ import type { ProviderClient } from '../../src/client/provider-client.js';
 import type { EdgeSites } from '../../src/sandbox/providers/edge/hosting.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { type CaptureStub, createCaptureStub } from './capture-stub.js';
-import { linkNewAccount, providerClient, startProviderSandbox } from './harness.js';
+import { linkNewAccount, type ProviderSandbox, providerClient, startProviderSandbox } from './harness.js';
 
 describe('edge provider: domains, zones, sites', () => {
-  let sandbox: RunningSandbox & { edgeSites: EdgeSites };
+  let sandbox: ProviderSandbox;
   let client: ProviderClient;
   let stub: CaptureStub;
   let account: string;

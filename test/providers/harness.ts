@@ -4,20 +4,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProviderClient } from '../../src/client/provider-client.js';
 import type { SandboxModule } from '../../src/sandbox/context.js';
+import { createDataProvider } from '../../src/sandbox/providers/data/index.js';
 import type { EdgeSites } from '../../src/sandbox/providers/edge/hosting.js';
-import { createSandboxProviders, sandboxProviderSecret } from '../../src/sandbox/providers/index.js';
+import { createEdgeProvider } from '../../src/sandbox/providers/edge/index.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
 
+/** Per test run, like the sandbox's own: random signing secrets shared by "orchestrator" (tests) and providers. */
+export const PROVIDER_SECRETS: Readonly<Record<string, string>> = {
+  edge: `whsec_${randomBytes(24).toString('base64url')}`,
+  data: `whsec_${randomBytes(24).toString('base64url')}`,
+};
+
+export type ProviderSandbox = RunningSandbox & { edgeSites: EdgeSites };
+
 /** A sandbox with only the reference providers (plus any test modules), on a free loopback port. */
-export async function startProviderSandbox(
-  extra: SandboxModule[] = [],
-): Promise<RunningSandbox & { edgeSites: EdgeSites }> {
+export async function startProviderSandbox(extra: SandboxModule[] = []): Promise<ProviderSandbox> {
   const dataDir = mkdtempSync(join(tmpdir(), 'projects-providers-'));
-  const providers = createSandboxProviders();
-  const sandbox = await startSandbox({ dataDir, port: 0, modules: [...providers.modules, ...extra] });
+  const edge = createEdgeProvider({ id: 'edge', signingSecret: PROVIDER_SECRETS.edge! });
+  const data = createDataProvider({ id: 'data', signingSecret: PROVIDER_SECRETS.data! });
+  const sandbox = await startSandbox({ dataDir, port: 0, modules: [edge.module, data, ...extra] });
   return {
     ...sandbox,
-    edgeSites: providers.edgeSites,
+    edgeSites: edge.sites,
     close: async () => {
       await sandbox.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -25,7 +33,7 @@ export async function startProviderSandbox(
   };
 }
 
-export function providerClient(sandbox: RunningSandbox, id: string, secret = sandboxProviderSecret(id)) {
+export function providerClient(sandbox: RunningSandbox, id: string, secret = PROVIDER_SECRETS[id]!) {
   return new ProviderClient({
     baseUrl: `${sandbox.url}/providers/${id}/`,
     secret,
