@@ -1,5 +1,6 @@
 import type { SandboxModule } from '../context.js';
 import { createDataProvider } from './data/index.js';
+import { createEdgeDeployModule } from './edge/deploy/module.js';
 import { createEdgeProvider } from './edge/index.js';
 import type { ProviderOptions } from './framework/index.js';
 
@@ -14,6 +15,12 @@ export interface SandboxProviderEntry {
  * signing secret and registers the same id, base URL and secret at the orchestrator.
  */
 export const SANDBOX_PROVIDERS: readonly SandboxProviderEntry[] = [
-  { id: 'edge', create: (options) => [createEdgeProvider(options).module] },
+  {
+    id: 'edge',
+    create: (options) => {
+      const edge = createEdgeProvider(options);
+      return [edge.module, createEdgeDeployModule(edge.sites)];
+    },
+  },
   { id: 'data', create: (options) => [createDataProvider(options)] },
 ];

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { ProviderRuntime, ResourceRecord, ServiceDefinition } from '../framework/index.js';
+import type { DnsRecord, DnsRecordType, DnsZone } from './deploy/hosting.js';
 
 /**
  * `dns:zone`: the authoritative zone of a domain registered here (created with the domain, free), and its
@@ -13,22 +14,6 @@ import type { ProviderRuntime, ResourceRecord, ServiceDefinition } from '../fram
 export const ZONE_SERVICE_ID = 'dns:zone';
 export const NAMESERVERS = ['ns1.edge.localhost'];
 const DEFAULT_TTL = 300;
-
-export type DnsRecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT';
-
-export interface DnsRecord {
-  /** Fully qualified, lower case, no trailing dot. */
-  name: string;
-  type: DnsRecordType;
-  value: string;
-  ttl: number;
-}
-
-export interface DnsZone {
-  id: string;
-  name: string;
-  accountId: string;
-}
 
 const RecordInput = z
   .object({

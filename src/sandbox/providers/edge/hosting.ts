@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { ProviderRuntime, QuoteTerms, ServiceDefinition } from '../framework/index.js';
-import type { DnsRecord, DnsRecordType, DnsZone, ZoneStore } from './dns.js';
+import type { DnsRecord, DnsRecordType, DnsZone, EdgeHosting, HostedSite } from './deploy/hosting.js';
+import type { ZoneStore } from './dns.js';
 
 /**
  * `hosting:site`: a site served by the edge, free or Pro (monthly). Its access configuration is a deploy
@@ -25,12 +26,6 @@ const SiteConfiguration = z.object({
   plan: z.enum(['free', 'pro']).default('free'),
 });
 type SiteConfiguration = z.infer<typeof SiteConfiguration>;
-
-export interface HostedSite {
-  id: string;
-  name: string;
-  accountId: string;
-}
 
 function siteTerms(configuration: SiteConfiguration, taken: boolean): QuoteTerms {
   const price = SITE_PLANS[configuration.plan].price;
@@ -107,7 +102,7 @@ export const siteService: ServiceDefinition<SiteConfiguration> = {
 };
 
 /** Sites, deploy tokens and zones as the serving side (deploy module) sees them. */
-export class EdgeSites {
+export class EdgeSites implements EdgeHosting {
   #rt: ProviderRuntime | undefined;
   #zones: ZoneStore | undefined;
 
