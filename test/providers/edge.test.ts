@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderClient } from '../../src/client/provider-client.js';
-import type { EdgeSites } from '../../src/sandbox/providers/edge/hosting.js';
-import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { type CaptureStub, createCaptureStub } from './capture-stub.js';
 import { linkNewAccount, type ProviderSandbox, providerClient, startProviderSandbox } from './harness.js';
 
