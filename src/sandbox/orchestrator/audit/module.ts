@@ -1,0 +1,32 @@
+import { AuditQuerySchema } from '../../../protocol/money.js';
+import type { SandboxModule } from '../../context.js';
+import { parseWith } from '../money/http.js';
+import { requireScope } from '../principal.js';
+import { AUDIT_MIGRATIONS, listAudit, verifyAuditChain } from './chain.js';
+
+/** The audit log's table and its read API: the user's events, and a check of the whole chain. */
+export function auditModule(): SandboxModule {
+  return {
+    name: 'orchestrator:audit',
+    migrations: AUDIT_MIGRATIONS,
+    prefix: '',
+    async register(app, ctx) {
+      app.get('/v1/audit', async (request) => {
+        const principal = requireScope(request, 'read');
+        const query = parseWith(AuditQuerySchema, request.query, 'audit query');
+        return {
+          events: listAudit(ctx.db, {
+            userId: principal.userId,
+            since: query.since,
+            runId: query.run,
+            limit: query.limit,
+          }),
+        };
+      });
+      app.get('/v1/audit/verify', async (request) => {
+        requireScope(request, 'read');
+        return verifyAuditChain(ctx.db);
+      });
+    },
+  };
+}

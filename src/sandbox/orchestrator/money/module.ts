@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ProjectsError } from '../../../protocol/errors.js';
+import {
+  CaptureRequestSchema,
+  CreateRunRequestSchema,
+  FreezeRequestSchema,
+  UpdateBudgetRequestSchema,
+} from '../../../protocol/money.js';
+import { memoryReplayGuard, SIGNATURE_HEADER, verifySignature } from '../../../protocol/signing.js';
+import type { SandboxContext, SandboxModule } from '../../context.js';
+import { requireScope } from '../principal.js';
+import { changeLimits, getBudget, isEmpty, splitChanges } from './budget.js';
+import { createRun, endRun, getRun, parseDuration } from './budget-runs.js';
+import { assertNotFrozen, freezeUser, getFreezeState } from './freeze.js';
+import { keepRawJsonBodies, parseWith, rawBody } from './http.js';
+import { getLimits } from './limits.js';
+import { MONEY_MIGRATIONS } from './migrations.js';
+import { capturePayment } from './tokens.js';
+
+export const PROVIDER_HEADER = 'projects-provider';
+
+export interface MoneyModuleOptions {
+  /** The signing secret of a registered provider, used to check its capture requests. */
+  secretFor(providerId: string): string | undefined;
+}
+
+/**
+ * The orchestrator's money core: the capture endpoint providers call, agent runs with budgets, limits,
+ * and the freeze switch. Payment tokens are issued by the provision flow through `issuePaymentToken`.
+ */
+export function moneyModule(options: MoneyModuleOptions): SandboxModule {
+  return {
+    name: 'orchestrator:money',
+    migrations: MONEY_MIGRATIONS,
+    prefix: '',
+    async register(app, ctx) {
+      keepRawJsonBodies(app);
+      registerCaptures(app, ctx, options);
+      registerRuns(app, ctx);
+      registerBudget(app, ctx);
+      registerFreeze(app, ctx);
+    },
+  };
+}
+
+function providerOf(request: FastifyRequest, options: MoneyModuleOptions): string {
+  const header = request.headers[PROVIDER_HEADER];
+  const providerId = typeof header === 'string' ? header : undefined;
+  const secret = providerId ? options.secretFor(providerId) : undefined;
+  const signature = request.headers[SIGNATURE_HEADER];
+  const check = secret
+    ? verifySignature({
+        secret,
+        header: typeof signature === 'string' ? signature : undefined,
+        body: rawBody(request),
+        replayGuard: captureReplayGuard,
+      })
+    : { ok: false as const, message: `unknown provider in the ${PROVIDER_HEADER} header` };
+  if (!check.ok || !providerId) {
+    throw new ProjectsError(
+      'INVALID_SIGNATURE',
+      `capture refused: ${check.ok ? 'no provider' : check.message}`,
+      {
+        httpStatus: 401,
+      },
+    );
+  }
+  return providerId;
+}
+
+const captureReplayGuard = memoryReplayGuard();
+
+function registerCaptures(app: FastifyInstance, ctx: SandboxContext, options: MoneyModuleOptions): void {
+  app.post('/v1/provider/captures', async (request) => {
+    const providerId = providerOf(request, options);
+    const capture = parseWith(CaptureRequestSchema, request.body, 'capture');
+    return capturePayment(ctx.db, providerId, capture, ctx.now());
+  });
+}
+
+function registerRuns(app: FastifyInstance, ctx: SandboxContext): void {
+  app.post('/v1/runs', async (request, reply) => {
+    const principal = requireScope(request, 'provision:paid');
+    const body = parseWith(CreateRunRequestSchema, request.body, 'run');
+    const ttlSeconds = parseDuration(body.ttl);
+    assertNotFrozen(ctx.db, principal.userId);
+    const billed = getLimits(ctx.db, principal.userId).currency;
+    if (body.currency !== billed) {
+      throw new ProjectsError('INVALID_ARGUMENT', `this account is billed in '${billed}'`, {
+        httpStatus: 400,
+      });
+    }
+    const run = createRun(ctx.db, {
+      userId: principal.userId,
+      actor: principal.actor,
+      budget: body.budget,
+      currency: body.currency,
+      ttlSeconds,
+      projectId: body.project_id ?? null,
+      now: ctx.now(),
+    });
+    return reply.status(201).send(run);
+  });
+  app.get<{ Params: { id: string } }>('/v1/runs/:id', async (request) => {
+    const principal = requireScope(request, 'read');
+    return getRun(ctx.db, principal.userId, request.params.id, ctx.now());
+  });
+  app.post<{ Params: { id: string } }>('/v1/runs/:id/end', async (request) => {
+    const principal = requireScope(request, 'read');
+    return endRun(ctx.db, {
+      userId: principal.userId,
+      actor: principal.actor,
+      runId: request.params.id,
+      reason: 'ended',
+      now: ctx.now(),
+    });
+  });
+}
+
+function registerBudget(app: FastifyInstance, ctx: SandboxContext): void {
+  app.get('/v1/budget', async (request) => {
+    const principal = requireScope(request, 'read');
+    return getBudget(ctx.db, principal.userId, ctx.now());
+  });
+  app.post('/v1/budget', async (request) => {
+    const principal = requireScope(request, 'read');
+    const requested = parseWith(UpdateBudgetRequestSchema, request.body, 'budget change');
+    const { lower, raise } = splitChanges(getLimits(ctx.db, principal.userId), requested);
+    const applied = Object.keys(lower);
+    const limits = isEmpty(lower)
+      ? getLimits(ctx.db, principal.userId)
+      : changeLimits(ctx.db, {
+          userId: principal.userId,
+          actor: principal.actor,
+          changes: lower,
+          now: ctx.now(),
+        });
+    if (!isEmpty(raise)) {
+      throw new ProjectsError(
+        'NOT_IMPLEMENTED',
+        'raising a limit needs a human approval, which this orchestrator cannot create yet',
+        { httpStatus: 501, details: { applied, pending: raise } },
+      );
+    }
+    return { limits, applied };
+  });
+}
+
+function registerFreeze(app: FastifyInstance, ctx: SandboxContext): void {
+  app.get('/v1/freeze', async (request) => {
+    const principal = requireScope(request, 'read');
+    return getFreezeState(ctx.db, principal.userId);
+  });
+  // Anyone signed in for this user may pull the kill switch, including an agent's token.
+  app.post('/v1/freeze', async (request) => {
+    const principal = requireScope(request, 'read');
+    const body = parseWith(FreezeRequestSchema, request.body ?? {}, 'freeze');
+    return freezeUser(ctx.db, {
+      userId: principal.userId,
+      actor: principal.actor,
+      reason: body.reason ?? null,
+      now: ctx.now(),
+    });
+  });
+  app.post('/v1/unfreeze', async (request) => {
+    requireScope(request, 'read');
+    throw new ProjectsError(
+      'NOT_IMPLEMENTED',
+      'unfreezing needs a human approval, which this orchestrator cannot create yet',
+      { httpStatus: 501 },
+    );
+  });
+}
