@@ -15,6 +15,11 @@ export interface OrchestratorEnv {
  */
 const ORCHESTRATOR_MODULES: readonly ((env: OrchestratorEnv) => Promise<SandboxModule>)[] = [
   async () => (await import('./orchestrator/identity/module.js')).identityModule(),
+  async () => (await import('./orchestrator/audit/module.js')).auditModule(),
+  async ({ providers }) =>
+    (await import('./orchestrator/money/module.js')).moneyModule({
+      secretFor: (id) => providers.find((provider) => provider.id === id)?.signingSecret,
+    }),
 ];
 
 export interface LoadModulesOptions {

@@ -33,7 +33,11 @@ function tamper(sql: string, ...params: unknown[]): void {
 /** The hashed form of a stored row, as the chain writer builds it. */
 function toEvent(row: Record<string, unknown>): Record<string, unknown> {
   const { amount, currency, details, ...rest } = row;
-  return { ...rest, price: amount === null ? null : { amount, currency }, details: JSON.parse(details as string) };
+  return {
+    ...rest,
+    price: amount === null ? null : { amount, currency },
+    details: JSON.parse(details as string),
+  };
 }
 
 function events(): Row[] {
@@ -124,9 +128,14 @@ describe('the hash-chained audit log', () => {
     const removed = rows[2] as Row;
     tamper('DELETE FROM audit_events WHERE seq = ?', removed.seq);
     for (const row of rows.slice(3)) {
-      const event = sandbox.db.prepare('SELECT * FROM audit_events WHERE seq = ?').get(row.seq) as Record<string, unknown>;
-      const { hash: _old, ...unhashed } = { ...toEvent(event), seq: row.seq - 1 };
-      tamper('UPDATE audit_events SET seq = ?, hash = ? WHERE id = ?', row.seq - 1, canonicalHash(unhashed), row.id);
+      const stored = sandbox.db.prepare('SELECT * FROM audit_events WHERE seq = ?').get(row.seq);
+      const { hash: _old, ...unhashed } = toEvent(stored as Record<string, unknown>);
+      tamper(
+        'UPDATE audit_events SET seq = ?, hash = ? WHERE id = ?',
+        row.seq - 1,
+        canonicalHash(unhashed),
+        row.id,
+      );
     }
     tamper('UPDATE audit_head SET seq = seq - 1');
     expect(await verify()).toMatchObject({
