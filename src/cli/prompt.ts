@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import type { IOStreams } from './io.js';
 
 /**
@@ -19,9 +20,24 @@ export interface Prompter {
   typeToConfirm(message: string, expected: string): Promise<boolean>;
 }
 
+/**
+ * Inquirer pipes its output into the stream it is given and ends that stream when a prompt closes. Node
+ * spares process.stderr from it, but not any other stream (a test's, a log file's), after which nothing
+ * more could be printed: inquirer gets a stream of its own whose end stops there.
+ */
+function promptOutput(io: IOStreams): Writable {
+  const output = new Writable({
+    write: (chunk, encoding, done) => {
+      io.stderr.write(chunk, encoding);
+      done();
+    },
+  });
+  return Object.assign(output, { isTTY: io.stderrIsTTY, columns: io.columns });
+}
+
 export async function inquirerPrompter(io: IOStreams): Promise<Prompter> {
   const prompts = await import('@inquirer/prompts');
-  const context = { input: io.stdin, output: io.stderr, clearPromptOnDone: false };
+  const context = { input: io.stdin, output: promptOutput(io), clearPromptOnDone: false };
   return {
     confirm: (message, defaultAnswer = false) =>
       prompts.confirm({ message, default: defaultAnswer }, context),
