@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MONEY_SCHEMAS } from './money.js';
 import { PUBLISHED_SCHEMAS } from './orchestrator.js';
 
 /**
@@ -8,7 +9,7 @@ import { PUBLISHED_SCHEMAS } from './orchestrator.js';
  */
 export function orchestratorSchemaFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  for (const [name, schema] of Object.entries(PUBLISHED_SCHEMAS)) {
+  for (const [name, schema] of Object.entries({ ...PUBLISHED_SCHEMAS, ...MONEY_SCHEMAS })) {
     const document = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
     files.set(`${name}.json`, `${JSON.stringify({ $id: `${name}.json`, ...document }, null, 2)}\n`);
   }
