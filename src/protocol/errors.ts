@@ -45,6 +45,7 @@ export const ERROR_EXIT_CODES = {
   ORCHESTRATOR_UNAVAILABLE: EXIT.unavailable,
   INVALID_RESPONSE: EXIT.error,
   INVALID_SIGNATURE: EXIT.error,
+  AUDIT_CHAIN_BROKEN: EXIT.error,
   INTERRUPTED: EXIT.interrupted,
   INTERNAL: EXIT.error,
 } as const satisfies Record<string, ExitCode>;

@@ -172,6 +172,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'budget',
     summary: 'Show spend against limits; lower limits (raising is a gate)',
+    load: () => import('./budget/index.js'),
     options: [
       { flags: '--provider <provider>', description: 'the provider whose monthly cap to set' },
       {
@@ -189,6 +190,7 @@ export const COMMANDS: CommandSpec[] = [
       {
         name: 'start',
         summary: 'Start a run with a budget; prints its id for PROJECTS_RUN_ID',
+        load: () => import('./run/start.js'),
         options: [
           { flags: '--budget <usd>', description: 'the most this run may spend' },
           { flags: '--ttl <duration>', description: 'how long the run lasts (e.g. 2h)', default: '2h' },
@@ -200,12 +202,14 @@ export const COMMANDS: CommandSpec[] = [
         summary: 'End a run',
         args: ['[id]'],
         examples: ['projects run end', 'projects run end run_123'],
+        load: () => import('./run/end.js'),
       },
     ],
   },
   {
     name: 'audit',
     summary: 'Show the hash-chained audit log; --verify checks it',
+    load: () => import('./audit/index.js'),
     options: [
       { flags: '--since <time>', description: 'only events after this time (ISO 8601 or e.g. 24h)' },
       { flags: '--run <id>', description: 'only events of this run' },
@@ -216,6 +220,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'freeze',
     summary: 'Stop all spending at once: revoke payment tokens, refuse new ones',
+    load: () => import('./freeze/index.js'),
     options: [{ flags: '--reason <reason>', description: 'why (recorded in the audit log)' }],
     examples: ['projects freeze --reason "agent loop"'],
   },

@@ -1,8 +1,9 @@
+import { formatMoney } from '../../../core/money.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Run } from '../../../protocol/money.js';
 import type { Db } from '../../db.js';
 import { appendAudit } from '../audit/chain.js';
-import { formatMoney, isoTime, spendRefusal } from './format.js';
+import { isoTime, spendRefusal } from './format.js';
 import { newId } from './ids.js';
 import { reservedIn, spentIn } from './limits.js';
 

@@ -1,11 +1,5 @@
 import { ProjectsError } from '../../../protocol/errors.js';
 
-/** `$12.34` for usd, `12.34 eur` otherwise: amounts in messages, never in machine fields. */
-export function formatMoney(amount: number, currency: string): string {
-  const major = (amount / 100).toFixed(2);
-  return currency === 'usd' ? `$${major}` : `${major} ${currency}`;
-}
-
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }

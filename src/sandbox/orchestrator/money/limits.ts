@@ -1,6 +1,7 @@
+import { formatMoney } from '../../../core/money.js';
 import type { Limits } from '../../../protocol/money.js';
 import type { Db } from '../../db.js';
-import { formatMoney, monthOf, spendRefusal } from './format.js';
+import { monthOf, spendRefusal } from './format.js';
 
 /**
  * Spend limits (S2) and the sums they are checked against. Spend in a month is what was captured in it plus

@@ -1,0 +1,83 @@
+import { formatMoney } from '../../../core/money.js';
+import { ProjectsError } from '../../../protocol/errors.js';
+import type { AuditEvent } from '../../../protocol/money.js';
+import type { CommandInput } from '../../command.js';
+import { orchestratorCall } from '../../credentials.js';
+import type { Factory } from '../../factory.js';
+import type { CommandResult } from '../../output.js';
+import { table } from '../../style.js';
+
+export interface AuditOptions {
+  since?: string | undefined;
+  run?: string | undefined;
+  verify: boolean;
+}
+
+/** `projects audit`: the orchestrator's hash-chained log; `--verify` re-computes the chain there. */
+export async function runAudit(options: AuditOptions, factory: Factory): Promise<CommandResult> {
+  return options.verify ? verify(factory) : list(options, factory);
+}
+
+async function list(options: AuditOptions, factory: Factory): Promise<CommandResult> {
+  const { AuditListSchema } = await import('../../../protocol/money.js');
+  const { events } = await orchestratorCall(factory, (http) =>
+    http.get('/v1/audit', { query: { since: options.since, run: options.run }, schema: AuditListSchema }),
+  );
+  return { data: { events }, human: () => renderEvents(events) };
+}
+
+async function verify(factory: Factory): Promise<CommandResult> {
+  const { AuditVerificationSchema } = await import('../../../protocol/money.js');
+  const result = await orchestratorCall(factory, (http) =>
+    http.get('/v1/audit/verify', { schema: AuditVerificationSchema }),
+  );
+  if (!result.ok && result.first_bad) {
+    const bad = result.first_bad;
+    throw new ProjectsError(
+      'AUDIT_CHAIN_BROKEN',
+      `the audit log does not verify: event ${bad.id ?? `#${bad.seq}`} ${bad.reason} (${result.checked} events before it verified)`,
+      { details: { ...result } },
+    );
+  }
+  return { data: result, human: () => `audit log verified: ${result.checked} events, chain intact` };
+}
+
+function renderEvents(events: AuditEvent[]): string {
+  if (events.length === 0) return 'no audit events';
+  return table(
+    ['time', 'actor', 'action', 'subject', 'price', 'result'],
+    events.map((event) => [
+      event.created_at,
+      event.run_id ? `${event.actor} (${event.run_id})` : event.actor,
+      event.action,
+      event.subject ?? '',
+      event.price ? formatMoney(event.price.amount, event.price.currency) : '',
+      event.result,
+    ]),
+  );
+}
+
+/** `--since 24h` means 24 hours ago; anything else is passed through as an ISO 8601 time. */
+export function sinceTime(value: string | undefined, now = Date.now()): string | undefined {
+  if (value === undefined) return undefined;
+  const relative = /^(\d+)(m|h|d)$/.exec(value);
+  if (relative) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
+    return new Date(now - Number(relative[1]) * unit).toISOString();
+  }
+  if (Number.isNaN(Date.parse(value))) {
+    throw new ProjectsError(
+      'INVALID_ARGUMENT',
+      `--since expects e.g. 24h or an ISO 8601 time, got '${value}'`,
+    );
+  }
+  return new Date(value).toISOString();
+}
+
+export function run(factory: Factory, input: CommandInput): Promise<CommandResult> {
+  const options = input.options as { since?: string; run?: string; verify?: boolean };
+  return runAudit(
+    { since: sinceTime(options.since), run: options.run, verify: Boolean(options.verify) },
+    factory,
+  );
+}

@@ -1,0 +1,101 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sinceTime } from '../../src/cli/commands/audit/index.js';
+import { testIO } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { parseUsd } from '../../src/core/money.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+
+let sandbox: TestSandbox;
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+});
+afterAll(() => sandbox.close());
+
+/** Runs the CLI in-process as an agent would: non-interactive, JSON, with a token in PROJECTS_TOKEN. */
+async function agent(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const io = testIO();
+  const home = mkdtempSync(join(tmpdir(), 'projects-home-'));
+  const code = await main([...argv, '--json'], {
+    io,
+    cwd: home,
+    env: {
+      PROJECTS_HOME: home,
+      CI: '1',
+      PROJECTS_ORCHESTRATOR_URL: sandbox.url,
+      PROJECTS_TOKEN: sandbox.accessToken(),
+      ...env,
+    },
+  });
+  return { code, envelope: JSON.parse(io.out()), stderr: io.err() };
+}
+
+describe('spend commands against the sandbox orchestrator', () => {
+  it('starts a run with a budget and ends it', async () => {
+    const started = await agent(['run', 'start', '--budget', '12.50', '--ttl', '1h']);
+    expect(started.code).toBe(0);
+    expect(started.envelope.data).toMatchObject({ status: 'active', budget: 1250, spent: 0 });
+    const runId = started.envelope.data.id as string;
+    expect(started.envelope.next[0].command).toBe(`export PROJECTS_RUN_ID=${runId}`);
+    const ended = await agent(['run', 'end'], { PROJECTS_RUN_ID: runId });
+    expect(ended.code).toBe(0);
+    expect(ended.envelope.data).toMatchObject({ id: runId, status: 'ended' });
+  });
+
+  it('shows the budget and lowers a cap at once, but never raises one without a human', async () => {
+    const shown = await agent(['budget']);
+    expect(shown.code).toBe(0);
+    expect(shown.envelope.data.limits.provider_monthly_cap).toBe(10_000);
+    const lowered = await agent(['budget', '--provider', 'edge', '--monthly-cap', '40']);
+    expect(lowered.code).toBe(0);
+    expect(lowered.envelope.data.limits.provider_caps.edge).toBe(4_000);
+    const raised = await agent(['budget', '--provider', 'edge', '--monthly-cap', '400']);
+    expect(raised.envelope.ok).toBe(false);
+    expect(raised.code).not.toBe(0);
+    const after = await agent(['budget']);
+    expect(after.envelope.data.limits.provider_caps.edge).toBe(4_000);
+  });
+
+  it('freezes, and the audit log records it and verifies', async () => {
+    const frozen = await agent(['freeze', '--reason', 'runaway loop']);
+    expect(frozen.code).toBe(0);
+    expect(frozen.envelope.data).toMatchObject({ frozen: true, reason: 'runaway loop' });
+    const run = await agent(['run', 'start', '--budget', '5']);
+    expect(run.code).toBe(6);
+    expect(run.envelope.error.code).toBe('FROZEN');
+    const audit = await agent(['audit', '--since', '1h']);
+    expect(audit.envelope.data.events.map((event: { action: string }) => event.action)).toContain('freeze');
+    const verified = await agent(['audit', '--verify']);
+    expect(verified.code).toBe(0);
+    expect(verified.envelope.data.ok).toBe(true);
+  });
+
+  it('names the first bad event when the audit table was edited behind the orchestrator', async () => {
+    const first = sandbox.db.prepare('SELECT id FROM audit_events ORDER BY seq LIMIT 1').get() as {
+      id: string;
+    };
+    sandbox.db.prepare("UPDATE audit_events SET result = 'tampered' WHERE id = ?").run(first.id);
+    const verified = await agent(['audit', '--verify']);
+    expect(verified.code).toBe(1);
+    expect(verified.envelope.error.code).toBe('AUDIT_CHAIN_BROKEN');
+    expect(verified.envelope.error.message).toContain(first.id);
+  });
+});
+
+describe('argument parsing', () => {
+  it('reads dollar amounts into minor units and refuses anything else', () => {
+    expect(parseUsd('25', '--budget')).toBe(2500);
+    expect(parseUsd('$25.5', '--budget')).toBe(2550);
+    expect(parseUsd('0.07', '--budget')).toBe(7);
+    for (const bad of ['-1', '1.234', 'ten', '1e3', '']) {
+      expect(() => parseUsd(bad, '--budget')).toThrow(/--budget expects/);
+    }
+  });
+
+  it('turns relative --since values into times', () => {
+    expect(sinceTime('2h', Date.parse('2026-12-04T12:00:00Z'))).toBe('2026-12-04T10:00:00.000Z');
+    expect(() => sinceTime('yesterday')).toThrow(/--since/);
+  });
+});
