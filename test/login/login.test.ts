@@ -92,6 +92,19 @@ async function until<T>(probe: () => T | undefined, what: string, deadlineMs = 1
   }
 }
 
+/** A login as `projects login` would store it, for tests that are not about logging in (no refresh token). */
+async function storeLogin(home: Home): Promise<LoginRecord> {
+  const store = await openCredentialStore({ env: home.env });
+  await store.saveLogin({
+    orchestrator: sandbox.url,
+    accessToken: sandbox.accessToken(),
+    scopes: [],
+    savedAt: 0,
+  });
+  store.close();
+  return (await storedLogin(home))!;
+}
+
 /** A non-interactive `login --json`, confirmed by the human in the browser, finished by `--check`. */
 async function loginNonInteractively(home: Home): Promise<LoginRecord> {
   const started = await cli(home, ['login', '--json']);
@@ -196,6 +209,7 @@ describe('a stored login over time', () => {
   it('turns a login revoked at the orchestrator into AUTH_REQUIRED (exit 3) with `projects login` next', async () => {
     const home = fileHome();
     const login = await loginNonInteractively(home);
+    // Revoking the refresh token ends the whole login: the access token and any refresh are refused.
     const revoke = await fetch(`${sandbox.url}/oauth/revoke`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -210,7 +224,7 @@ describe('a stored login over time', () => {
 
   it('logout revokes at the orchestrator and deletes the local login', async () => {
     const home = fileHome();
-    const login = await loginNonInteractively(home);
+    const login = await storeLogin(home);
     const logout = await cli(home, ['logout', '--json', '--debug']);
     expect(logout.code).toBe(0);
     expect(logout.json().data).toEqual({ orchestrator: sandbox.url, signed_out: true, revoked: true });
@@ -248,7 +262,7 @@ describe('the OS keychain', () => {
 describe('precedence', () => {
   it('--token beats PROJECTS_TOKEN beats the stored login', async () => {
     const home = fileHome();
-    await loginNonInteractively(home);
+    await storeLogin(home);
     const flag = sandbox.accessToken(['read']);
     const env = sandbox.accessToken(['read', 'deploy:preview']);
     secrets.add(flag);
