@@ -25,7 +25,10 @@ export const SECRET_PREFIXES = {
 } as const;
 
 const scope = z.enum(SCOPES);
-const grantableScope = z.enum(TOKEN_GRANTABLE_SCOPES as [string, ...string[]]);
+/** Every scope but `approve` (TOKEN_GRANTABLE_SCOPES): satisfying a gate is never delegated to a token. */
+const grantableScope = scope.refine((value) => TOKEN_GRANTABLE_SCOPES.includes(value), {
+  message: "the 'approve' scope is never granted to a token",
+});
 
 /** RFC 8414 authorization server metadata (the fields this server publishes). */
 export const AuthorizationServerMetadata = z.object({

@@ -27,19 +27,15 @@ export type TestSandbox = RunningSandbox & {
 };
 
 /**
- * Starts the whole sandbox in-process on a free loopback port, with its own temp data directory and a
- * signed-up human (`user`) whose password the test knows.
+ * Starts the whole sandbox (or just `modules`, which must include the identity module) in-process on a
+ * free loopback port, with its own temp data directory and a human (`user`) whose password the test knows.
  */
 export async function startTestSandbox(
-  options: Pick<SandboxOptions, 'now' | 'log'> = {},
+  options: Partial<Pick<SandboxOptions, 'now' | 'log' | 'modules'>> = {},
 ): Promise<TestSandbox> {
   const dataDir = mkdtempSync(join(tmpdir(), 'projects-sandbox-'));
-  const sandbox = await startSandbox({
-    ...options,
-    dataDir,
-    port: 0,
-    modules: await loadSandboxModules({ dataDir }),
-  });
+  const modules = options.modules ?? (await loadSandboxModules({ dataDir }));
+  const sandbox = await startSandbox({ ...options, dataDir, port: 0, modules });
   const credentials = { email: 'human@example.test', password: randomBytes(12).toString('base64url') };
   const { user } = await ensureSandboxUser(sandbox.db, credentials);
   return {

@@ -1,10 +1,13 @@
 import type { SandboxModule } from '../../context.js';
+import { registerApiTokens } from './api-tokens.js';
 import { registerAuthHooks } from './auth.js';
+import { registerBilling } from './billing.js';
 import { registerMe } from './me.js';
 import { registerOAuthPages } from './oauth-pages.js';
 import { registerOAuthServer } from './oauth-server.js';
 import { registerSignIn } from './sign-in.js';
 import { IDENTITY_MIGRATIONS, IdentityStore } from './store.js';
+import { type ProviderTermsLookup, registerTerms } from './terms.js';
 import { acceptForms } from './web-session.js';
 
 /**
@@ -15,6 +18,8 @@ import { acceptForms } from './web-session.js';
 export interface IdentityOptions {
   /** Seconds between device-code polls (RFC 8628 `interval`); 1 by default, the sandbox being local. */
   deviceIntervalSeconds?: number;
+  /** Where `/terms/<providerId>` finds a provider's name and current terms version: the provider registry. */
+  providerTerms?: ProviderTermsLookup;
 }
 
 export function identityModule(options: IdentityOptions = {}): SandboxModule {
@@ -32,6 +37,9 @@ export function identityModule(options: IdentityOptions = {}): SandboxModule {
       registerMe(app);
       registerOAuthServer(app, ctx, store, { deviceIntervalSeconds: options.deviceIntervalSeconds ?? 1 });
       registerOAuthPages(app, ctx, store);
+      registerApiTokens(app, ctx, store);
+      registerTerms(app, ctx, store, options.providerTerms ?? (() => undefined));
+      registerBilling(app, ctx, store);
     },
   };
 }
