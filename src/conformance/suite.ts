@@ -78,7 +78,7 @@ function describe(error: unknown): string {
 }
 
 /** The request is refused with 401 and an error body that says so. */
-async function expectRefused(ctx: Context, what: string, send: () => ReturnType<ProviderClient['raw']>) {
+async function expectRefused(what: string, send: () => ReturnType<ProviderClient['raw']>) {
   const response = await send();
   assert(response.status === 401, `${what}: expected HTTP 401, got ${response.status}`);
   assert(
@@ -151,7 +151,7 @@ const CHECKS: Check[] = [
   {
     name: 'signature: a request without one is refused (401)',
     run: (ctx) =>
-      expectRefused(ctx, 'unsigned GET', () =>
+      expectRefused('unsigned GET', () =>
         ctx.client.raw({ method: 'GET', path: 'provisioning/health', signature: null }),
       ),
   },
@@ -159,7 +159,7 @@ const CHECKS: Check[] = [
     name: 'signature: a wrong secret is refused (401)',
     run: (ctx) => {
       const body = quoteBody(firstQuotable(ctx).id);
-      return expectRefused(ctx, 'wrong secret', () =>
+      return expectRefused('wrong secret', () =>
         ctx.client.raw({
           method: 'POST',
           path: 'provisioning/quotes',
@@ -174,7 +174,7 @@ const CHECKS: Check[] = [
     run: (ctx) => {
       const body = quoteBody(firstQuotable(ctx).id);
       const staleHeader = signatureHeader(ctx.options.secret, body, Date.now() - 10 * 60_000);
-      return expectRefused(ctx, 'stale', () =>
+      return expectRefused('stale', () =>
         ctx.client.raw({ method: 'POST', path: 'provisioning/quotes', body, signature: staleHeader }),
       );
     },
@@ -185,7 +185,7 @@ const CHECKS: Check[] = [
       const service = firstQuotable(ctx);
       const signed = quoteBody(service.id);
       const tampered = signed.replace(service.id, `${service.id}x`);
-      return expectRefused(ctx, 'tampered', () =>
+      return expectRefused('tampered', () =>
         ctx.client.raw({
           method: 'POST',
           path: 'provisioning/quotes',
@@ -202,7 +202,7 @@ const CHECKS: Check[] = [
       const signature = signatureHeader(ctx.options.secret, body);
       const first = await ctx.client.raw({ method: 'POST', path: 'provisioning/quotes', body, signature });
       assert(first.status !== 401, `the original request was refused (HTTP ${first.status})`);
-      await expectRefused(ctx, 'replay', () =>
+      await expectRefused('replay', () =>
         ctx.client.raw({ method: 'POST', path: 'provisioning/quotes', body, signature }),
       );
     },
@@ -279,7 +279,7 @@ const CHECKS: Check[] = [
   {
     name: 'resources: creating without an account token is refused (401)',
     run: (ctx) =>
-      expectRefused(ctx, 'no account token', () =>
+      expectRefused('no account token', () =>
         ctx.client.raw({
           method: 'POST',
           path: 'provisioning/resources',
