@@ -18,14 +18,19 @@ import {
   type UpdateServiceRequest,
 } from '../protocol/provider.js';
 import { SIGNATURE_HEADER, signatureHeader } from '../protocol/signing.js';
+import type { CircuitBreaker } from './breaker.js';
+import type { Clock } from './clock.js';
 import { errorFromResponse } from './http.js';
+import { type RetryPolicy, withRetries } from './retry.js';
 
 /**
  * The signed client for the orchestrator → provider protocol (DESIGN.md §2.2). Used by the orchestrator's
  * provision runs and by the conformance suite. Every request is signed with the shared secret, every POST
  * body gets a fresh `request_id`, and every answer is validated: a provider that is down, slow or answers
  * garbage surfaces as a ProjectsError (PROVIDER_UNAVAILABLE / INVALID_RESPONSE), never as a crash.
- * No retries here: callers (runs, safety's retry layer) decide, with idempotency keys in the bodies.
+ * With `resilience`, calls go through a circuit breaker for this provider and are retried with backoff
+ * when safe to repeat (GETs, and POSTs whose body carries an `idempotency_key`); each attempt is a
+ * fresh request (new `request_id`, new signature), so the provider's replay guard never trips on it.
  */
 export interface ProviderClientOptions {
   /** The provider's base URL, e.g. http://127.0.0.1:4780/providers/edge/ */
@@ -37,6 +42,14 @@ export interface ProviderClientOptions {
   /** Per request, headers and body together. Default 10 s. */
   timeoutMs?: number;
   now?: () => number;
+  resilience?: ProviderResilience;
+}
+
+/** Safety's resilience layer for one provider: its breaker, and the retry policy (src/client/retry.ts). */
+export interface ProviderResilience {
+  breaker: CircuitBreaker;
+  policy?: Partial<RetryPolicy>;
+  clock?: Clock;
 }
 
 /** A request as the conformance suite needs to shape it: signature and body under the caller's control. */
@@ -53,6 +66,8 @@ export interface RawRequest {
 export interface RawResponse {
   status: number;
   json: unknown;
+  /** The `Retry-After` header, if any. */
+  retryAfter?: string | null;
 }
 
 type WithoutRequestId<T> = Omit<T, 'request_id'>;
@@ -73,11 +88,11 @@ export class ProviderClient {
   }
 
   health(): Promise<HealthResponse> {
-    return this.#call(HealthResponse, { method: 'GET', path: 'provisioning/health' });
+    return this.#get(HealthResponse, { method: 'GET', path: 'provisioning/health' });
   }
 
   services(): Promise<ServicesResponse> {
-    return this.#call(ServicesResponse, { method: 'GET', path: 'provisioning/services' });
+    return this.#get(ServicesResponse, { method: 'GET', path: 'provisioning/services' });
   }
 
   quote(body: WithoutRequestId<QuoteRequest>): Promise<Quote> {
@@ -97,7 +112,7 @@ export class ProviderClient {
   }
 
   getResource(accountToken: string, id: string): Promise<Resource> {
-    return this.#call(Resource, { method: 'GET', path: resourcePath(id), accountToken });
+    return this.#get(Resource, { method: 'GET', path: resourcePath(id), accountToken });
   }
 
   updateService(
@@ -139,7 +154,11 @@ export class ProviderClient {
         ...(input.method === 'POST' ? { body } : {}),
         signal: AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
-      return { status: response.status, json: parseJson(await response.text()) };
+      return {
+        status: response.status,
+        json: parseJson(await response.text()),
+        retryAfter: response.headers.get('retry-after'),
+      };
     } catch (error) {
       throw new ProjectsError('PROVIDER_UNAVAILABLE', `provider at ${this.baseUrl} is unreachable`, {
         httpStatus: 503,
@@ -155,12 +174,29 @@ export class ProviderClient {
     body: object,
     accountToken?: string,
   ): Promise<z.infer<S>> {
-    const payload = JSON.stringify({ ...body, request_id: newRequestId() });
-    return this.#call(schema, {
-      method: 'POST',
-      path,
-      body: payload,
-      ...(accountToken ? { accountToken } : {}),
+    const keyed = typeof (body as { idempotency_key?: unknown }).idempotency_key === 'string';
+    return this.#resilient(keyed, () =>
+      this.#call(schema, {
+        method: 'POST',
+        path,
+        body: JSON.stringify({ ...body, request_id: newRequestId() }),
+        ...(accountToken ? { accountToken } : {}),
+      }),
+    );
+  }
+
+  #get<S extends z.ZodType>(schema: S, input: RawRequest): Promise<z.infer<S>> {
+    return this.#resilient(true, () => this.#call(schema, input));
+  }
+
+  #resilient<T>(retrySafe: boolean, attempt: () => Promise<T>): Promise<T> {
+    const resilience = this.#options.resilience;
+    if (!resilience) return attempt();
+    return withRetries(attempt, {
+      retrySafe,
+      breaker: resilience.breaker,
+      ...(resilience.policy ? { policy: resilience.policy } : {}),
+      ...(resilience.clock ? { clock: resilience.clock } : {}),
     });
   }
 
@@ -190,11 +226,16 @@ export class ProviderClient {
         `provider failed on ${path} (HTTP ${response.status})`,
         {
           httpStatus: 503,
-          details: { provider: this.baseUrl, path, status: response.status },
+          details: {
+            provider: this.baseUrl,
+            path,
+            status: response.status,
+            ...(response.retryAfter ? { retry_after: response.retryAfter } : {}),
+          },
         },
       );
     }
-    return errorFromResponse(response.status, response.json, url, null);
+    return errorFromResponse(response.status, response.json, url, response.retryAfter ?? null);
   }
 }
 
