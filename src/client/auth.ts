@@ -90,6 +90,35 @@ export class OrchestratorAuthClient {
     });
   }
 
+  /** The URL of the authorization endpoint for a loopback-redirect login with PKCE (RFC 8252, RFC 7636). */
+  async authorizationUrl(request: {
+    redirectUri: string;
+    state: string;
+    challenge: string;
+  }): Promise<string> {
+    const [{ CLI_CLIENT_ID }, metadata] = await Promise.all([schemas(), this.metadata()]);
+    const url = new URL(metadata.authorization_endpoint);
+    url.search = new URLSearchParams({
+      client_id: CLI_CLIENT_ID,
+      response_type: 'code',
+      redirect_uri: request.redirectUri,
+      code_challenge: request.challenge,
+      code_challenge_method: 'S256',
+      state: request.state,
+    }).toString();
+    return url.toString();
+  }
+
+  /** Trades the authorization code from the loopback redirect, proving possession of the PKCE verifier. */
+  exchangeCode(code: string, redirectUri: string, verifier: string): Promise<TokenResponse> {
+    return this.tokenRequest({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    });
+  }
+
   /** One poll (RFC 8628 §3.4); the caller owns the pacing and the deadline. */
   async pollDeviceToken(deviceCode: string): Promise<DevicePoll> {
     const { DEVICE_CODE_GRANT_TYPE } = await schemas();

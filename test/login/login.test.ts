@@ -144,6 +144,50 @@ describe('projects login at a terminal (device flow)', () => {
   });
 });
 
+describe('projects login --web (authorization code + PKCE, loopback redirect)', () => {
+  /** The human in Chromium: open the printed URL, sign in, decide on the consent page. */
+  async function humanAuthorizes(url: string, button: '#approve' | '#deny'): Promise<string | null> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const authorize = new URL(url);
+    await signInWithBrowser(page, sandbox, authorize.pathname + authorize.search);
+    await Promise.all([page.waitForURL(/127\.0\.0\.1:\d+\/callback/), page.click(button)]);
+    const text = await page.textContent('p');
+    await context.close();
+    return text;
+  }
+
+  async function startWebLogin(home: Home) {
+    const io = testIO({ tty: true });
+    const login = cli(home, ['login', '--web', '--no-browser', '--debug'], { io });
+    const url = await until(() => /open (http\S+\/oauth\/authorize\S+)/.exec(io.err())?.[1], 'the URL');
+    return { login, url };
+  }
+
+  it('signs in through the consent page and the loopback listener', async () => {
+    const home = fileHome();
+    const { login, url } = await startWebLogin(home);
+    const authorize = new URL(url).searchParams;
+    expect(authorize.get('code_challenge_method')).toBe('S256');
+    expect(authorize.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(await humanAuthorizes(url, '#approve')).toContain('Signed in');
+    const result = await login;
+    expect(result.code).toBe(0);
+    expect(result.out).toBe(`Signed in to ${sandbox.url} as ${sandbox.user.email}\n`);
+    expect(await me((await storedLogin(home))!.accessToken)).toBe(200);
+  });
+
+  it('says so when the human denies it (exit 3)', async () => {
+    const home = fileHome();
+    const { login, url } = await startWebLogin(home);
+    expect(await humanAuthorizes(url, '#deny')).toContain('cancelled');
+    const result = await login;
+    expect(result.code).toBe(3);
+    expect(result.err).toContain('access_denied');
+    expect(await storedLogin(home)).toBeUndefined();
+  });
+});
+
 describe('projects login without a human at the terminal', () => {
   it('returns at once with exit 4, the URL and code, and finishes with --check once confirmed', async () => {
     const home = fileHome();

@@ -149,6 +149,10 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       { flags: '--no-browser', description: 'do not open a browser; print the URL and code' },
       { flags: '--check <ref>', description: 'finish a login started non-interactively' },
+      {
+        flags: '--web',
+        description: "sign in in this machine's browser (authorization code + PKCE, loopback redirect)",
+      },
     ],
     examples: [
       'projects login',

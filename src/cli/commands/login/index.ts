@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OrchestratorAuthClient } from '../../../client/auth.js';
 import { deviceCodeFailure, waitForDeviceApproval } from '../../../client/device-flow.js';
+import { listenForRedirect, newPkce } from '../../../client/loopback.js';
 import { loginFromTokens } from '../../../client/session.js';
 import type { CredentialStore } from '../../../credentials/store.js';
 import type { PendingLogin } from '../../../credentials/types.js';
@@ -16,7 +17,12 @@ export interface LoginOptions {
   check?: string | undefined;
   /** false with `--no-browser`. */
   browser: boolean;
+  /** `--web`: authorization code + PKCE with a loopback redirect instead of a device code. */
+  web?: boolean | undefined;
 }
+
+/** How long a browser sign-in may take before the loopback listener gives up. */
+const WEB_LOGIN_TIMEOUT_MS = 10 * 60_000;
 
 /** Linux needs a display for a browser; macOS and Windows always have a desktop when interactive. */
 function hasDesktop(env: NodeJS.ProcessEnv): boolean {
@@ -98,6 +104,42 @@ async function checkLogin(factory: Factory, ref: string): Promise<CommandResult>
   throw deviceCodeFailure(poll, pending.orchestrator);
 }
 
+/** `projects login --web`: the browser comes back to a loopback listener with a code (RFC 8252). */
+async function webLogin(
+  factory: Factory,
+  auth: OrchestratorAuthClient,
+  store: CredentialStore,
+  openTheBrowser: boolean,
+): Promise<CommandResult> {
+  const pkce = newPkce();
+  const state = randomBytes(16).toString('base64url');
+  const redirect = await listenForRedirect(state, WEB_LOGIN_TIMEOUT_MS);
+  try {
+    const url = await auth.authorizationUrl({
+      redirectUri: redirect.redirectUri,
+      state,
+      challenge: pkce.challenge,
+    });
+    factory.output.info(`To sign in to ${auth.orchestrator}, open ${url}`);
+    if (openTheBrowser) await openBrowser(factory, url);
+    const task = await factory.output.task('Waiting for the sign-in in the browser…');
+    const code = await redirect.code.catch((error: unknown) => {
+      task.fail();
+      throw error;
+    });
+    factory.redactor.register(code);
+    task.succeed('Signed in in the browser');
+    return await completeLogin(
+      factory,
+      auth,
+      store,
+      await auth.exchangeCode(code, redirect.redirectUri, pkce.verifier),
+    );
+  } finally {
+    redirect.close();
+  }
+}
+
 /**
  * `projects login`: the OAuth device flow. At a terminal it shows the code, opens the browser when there is
  * a desktop, and waits. Without a human at the terminal it returns at once (exit 4) with the URL and code
@@ -111,6 +153,10 @@ export async function runLogin(options: LoginOptions, factory: Factory): Promise
   }
   const auth = authClient(factory, orchestrator);
   const store = await credentialStore(factory);
+  const openTheBrowser = options.browser && hasDesktop(factory.env);
+  if (options.web && factory.interactive) return webLogin(factory, auth, store, openTheBrowser);
+  if (options.web)
+    factory.output.warn('--web needs a human at this terminal; started a device login instead');
   const device = await auth.startDeviceAuthorization();
   factory.redactor.register(device.device_code);
   const expiresAt = Date.now() + device.expires_in * 1000;
@@ -154,7 +200,11 @@ export async function runLogin(options: LoginOptions, factory: Factory): Promise
 export function run(factory: Factory, input: CommandInput): Promise<CommandResult> {
   const check = input.options.check;
   return runLogin(
-    { check: typeof check === 'string' ? check : undefined, browser: input.options.browser !== false },
+    {
+      check: typeof check === 'string' ? check : undefined,
+      browser: input.options.browser !== false,
+      web: input.options.web === true,
+    },
     factory,
   );
 }
