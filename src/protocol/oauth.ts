@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SCOPES, TOKEN_GRANTABLE_SCOPES } from './scopes.js';
+import type { SecretPrefix } from './secrets.js';
 
 /**
  * Wire schemas of the orchestrator's OAuth 2.0 authorization server and its token API, shared by the
@@ -12,17 +13,16 @@ export const CLI_CLIENT_ID = 'projects-cli';
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /**
- * Prefixes of the secrets the orchestrator hands out, so that scanners and the CLI's redaction can
- * recognise them: access and refresh tokens of a login, scoped API tokens, device codes.
+ * The prefixes (src/protocol/secrets.ts) of the secrets the orchestrator hands out, so that scanners and
+ * the CLI's redaction recognise them: access and refresh tokens of a login, scoped API tokens, device codes.
  */
-export const SECRET_PREFIXES = {
-  accessToken: 'pja_',
-  refreshToken: 'pjr_',
-  apiToken: 'pjt_',
-  deviceCode: 'pjd_',
-  authorizationCode: 'pjc_',
-  session: 'pjs_',
-} as const;
+export const TOKEN_PREFIXES = {
+  accessToken: 'pat',
+  refreshToken: 'prt',
+  apiToken: 'ptok',
+  deviceCode: 'dvc',
+  authorizationCode: 'pcode',
+} as const satisfies Record<string, SecretPrefix>;
 
 const scope = z.enum(SCOPES);
 /** Every scope but `approve` (TOKEN_GRANTABLE_SCOPES): satisfying a gate is never delegated to a token. */

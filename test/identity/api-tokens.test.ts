@@ -36,7 +36,7 @@ describe('scoped API tokens', () => {
       name: 'ci',
       scopes: ['deploy:preview'],
     });
-    expect(token.token).toMatch(/^pjt_/);
+    expect(token.token).toMatch(/^ptok_/);
 
     const me = await (await call('GET', '/v1/me', token.token)).json();
     expect(me).toMatchObject({

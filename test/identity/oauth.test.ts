@@ -269,7 +269,7 @@ describe('refresh rotation and revocation', () => {
     expect((await me(tokens.access_token)).status).toBe(401);
     expect(await oauthError(refresh(tokens.refresh_token!))).toBe('invalid_grant');
     // Unknown tokens are accepted silently.
-    const unknown = await oauth.revocationRequest(as, client, none, 'pjr_unknown', insecure);
+    const unknown = await oauth.revocationRequest(as, client, none, 'prt_unknown', insecure);
     expect(unknown.status).toBe(200);
   });
 });

@@ -116,7 +116,7 @@ describe('bearer tokens', () => {
       scopes: ['read'],
       credential: { type: 'oauth' },
     });
-    const bad = await fetch(`${sandbox.url}/v1/me`, { headers: { authorization: 'Bearer pja_made-up' } });
+    const bad = await fetch(`${sandbox.url}/v1/me`, { headers: { authorization: 'Bearer pat_madeUp' } });
     expect(bad.status).toBe(401);
     expect(await bad.json()).toMatchObject({ error: { code: 'AUTH_REQUIRED' } });
   });

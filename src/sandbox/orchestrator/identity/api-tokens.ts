@@ -6,12 +6,13 @@ import {
   CreateApiTokenRequest,
   type CreatedApiToken,
   type RevokedApiToken,
-  SECRET_PREFIXES,
+  TOKEN_PREFIXES,
 } from '../../../protocol/oauth.js';
 import type { Principal } from '../../../protocol/scopes.js';
+import { newSecret } from '../../../protocol/secrets.js';
 import type { SandboxContext } from '../../context.js';
 import { requirePrincipal, requireScope } from '../principal.js';
-import { hashSecret, newId, newSecret } from './crypto.js';
+import { hashSecret, newId } from './crypto.js';
 import type { ApiToken, IdentityStore } from './store.js';
 
 function iso(ms: number | null): string | null {
@@ -63,7 +64,7 @@ export function registerApiTokens(app: FastifyInstance, ctx: SandboxContext, sto
       });
     }
     const now = ctx.now();
-    const value = newSecret(SECRET_PREFIXES.apiToken);
+    const value = newSecret(TOKEN_PREFIXES.apiToken);
     const token: ApiToken = {
       id: newId('tok_'),
       userId: principal.userId,

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SECRET_PREFIXES } from '../../../protocol/oauth.js';
+import { TOKEN_PREFIXES } from '../../../protocol/oauth.js';
 import { type Principal, SCOPES, type Scope } from '../../../protocol/scopes.js';
 import type { SandboxContext } from '../../context.js';
 import { currentPrincipal, setPrincipal } from '../principal.js';
-import { hashSecret, newSecret } from './crypto.js';
+import { hashSecret, newRandomKey } from './crypto.js';
 import type { IdentityStore, User } from './store.js';
 import { attachWebState, BROWSER_COOKIE, parseCookies, SESSION_COOKIE, verifyCsrf } from './web-session.js';
 
@@ -57,7 +57,7 @@ function resolveBearer(
   now: number,
 ): { principal: Principal; credential: Credential } | undefined {
   const hash = hashSecret(token);
-  if (token.startsWith(SECRET_PREFIXES.accessToken)) {
+  if (token.startsWith(`${TOKEN_PREFIXES.accessToken}_`)) {
     const row = store.findOAuthToken(hash);
     if (row?.kind !== 'access' || row.expiresAt <= now || row.grant.revoked) return undefined;
     const user = store.findUser(row.grant.userId);
@@ -67,7 +67,7 @@ function resolveBearer(
       credential: { type: 'oauth', id: row.grant.id, expiresAt: row.expiresAt },
     };
   }
-  if (token.startsWith(SECRET_PREFIXES.apiToken)) {
+  if (token.startsWith(`${TOKEN_PREFIXES.apiToken}_`)) {
     const apiToken = store.findApiTokenByHash(hash);
     if (!apiToken || apiToken.revokedAt !== null || apiToken.expiresAt <= now) return undefined;
     const user = store.findUser(apiToken.userId);
@@ -97,7 +97,7 @@ function resolveBearer(
  * Writes authenticated by a cookie, and every HTML form post, must carry a valid CSRF token.
  */
 export function registerAuthHooks(app: FastifyInstance, ctx: SandboxContext, store: IdentityStore): void {
-  const csrfKey = store.key('csrf', () => newSecret(''));
+  const csrfKey = store.key('csrf', newRandomKey);
 
   app.addHook('onRequest', async (request) => {
     if (isProviderPath(request.url)) return;

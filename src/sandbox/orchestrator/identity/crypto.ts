@@ -1,12 +1,14 @@
 import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 /**
- * Secrets handed out by the orchestrator (tokens, codes, session ids) are 256-bit random values with a
- * recognisable prefix, so that leaked ones are easy to spot and redact. Only their SHA-256 is stored:
- * they are high-entropy, so a fast hash is enough and a database dump reveals nothing usable.
+ * Secrets handed out by the orchestrator are random values with a recognisable prefix
+ * (`newSecret` of src/protocol/secrets.ts). Only their SHA-256 is stored: they are high-entropy, so a fast
+ * hash is enough and a database dump reveals nothing usable.
  */
-export function newSecret(prefix: string): string {
-  return `${prefix}${randomBytes(32).toString('base64url')}`;
+
+/** A random value for secrets no CLI ever sees (session cookies, server keys). */
+export function newRandomKey(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 /** Short public identifiers (`usr_…`, `tok_…`) — not secrets. */

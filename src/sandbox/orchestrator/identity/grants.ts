@@ -1,6 +1,7 @@
-import { SECRET_PREFIXES, type TokenResponse } from '../../../protocol/oauth.js';
+import { TOKEN_PREFIXES, type TokenResponse } from '../../../protocol/oauth.js';
 import type { Scope } from '../../../protocol/scopes.js';
-import { hashSecret, newId, newSecret } from './crypto.js';
+import { newSecret } from '../../../protocol/secrets.js';
+import { hashSecret, newId } from './crypto.js';
 import type { IdentityStore } from './store.js';
 
 export const ACCESS_TOKEN_SECONDS = 3600;
@@ -24,8 +25,8 @@ export function issueTokens(
   scopes: readonly Scope[],
   now: number,
 ): TokenResponse {
-  const accessToken = newSecret(SECRET_PREFIXES.accessToken);
-  const refreshToken = newSecret(SECRET_PREFIXES.refreshToken);
+  const accessToken = newSecret(TOKEN_PREFIXES.accessToken);
+  const refreshToken = newSecret(TOKEN_PREFIXES.refreshToken);
   store.insertOAuthToken(
     { hash: hashSecret(accessToken), grantId, kind: 'access', expiresAt: now + ACCESS_TOKEN_SECONDS * 1000 },
     now,

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SECRET_PREFIXES } from '../../../protocol/oauth.js';
+import { TOKEN_PREFIXES } from '../../../protocol/oauth.js';
 import type { Scope } from '../../../protocol/scopes.js';
+import { newSecret } from '../../../protocol/secrets.js';
 import type { SandboxContext } from '../../context.js';
 import { csrfField, type Html, html } from '../web/html.js';
-import { hashSecret, newSecret } from './crypto.js';
+import { hashSecret } from './crypto.js';
 import {
   isLoopbackRedirect,
   isS256Challenge,
@@ -216,7 +217,7 @@ export function registerOAuthPages(app: FastifyInstance, ctx: SandboxContext, st
     if (request.body?.decision !== 'approve') {
       return reply.redirect(redirectError('access_denied', 'the human denied the request'), 303);
     }
-    const code = newSecret(SECRET_PREFIXES.authorizationCode);
+    const code = newSecret(TOKEN_PREFIXES.authorizationCode);
     const now = ctx.now();
     store.insertAuthCode(
       {

@@ -4,12 +4,13 @@ import {
   CLI_CLIENT_ID,
   DEVICE_CODE_GRANT_TYPE,
   type DeviceAuthorizationResponse,
-  SECRET_PREFIXES,
+  TOKEN_PREFIXES,
   type TokenResponse,
 } from '../../../protocol/oauth.js';
 import { SCOPES } from '../../../protocol/scopes.js';
+import { newSecret } from '../../../protocol/secrets.js';
 import type { SandboxContext } from '../../context.js';
-import { hashSecret, newSecret } from './crypto.js';
+import { hashSecret } from './crypto.js';
 import { issueTokens, startGrant } from './grants.js';
 import {
   newUserCode,
@@ -74,7 +75,7 @@ export function registerOAuthServer(
       const body = request.body ?? {};
       requireClient(body.client_id);
       const scopes = parseRequestedScopes(body.scope);
-      const deviceCode = newSecret(SECRET_PREFIXES.deviceCode);
+      const deviceCode = newSecret(TOKEN_PREFIXES.deviceCode);
       const userCode = newUserCode();
       store.insertDeviceCode(
         {

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SECRET_PREFIXES } from '../../../protocol/oauth.js';
 import type { SandboxContext } from '../../context.js';
 import { csrfField, html } from '../web/html.js';
-import { hashSecret, newId, newSecret } from './crypto.js';
+import { hashSecret, newId, newRandomKey } from './crypto.js';
 import type { IdentityStore } from './store.js';
 import { authenticate } from './users.js';
 import {
@@ -67,7 +66,7 @@ export function registerSignIn(app: FastifyInstance, ctx: SandboxContext, store:
       String(request.body?.password ?? ''),
     );
     if (!user) return sendLoginPage(request, reply, next, 'Email or password is incorrect.');
-    const token = newSecret(SECRET_PREFIXES.session);
+    const token = newRandomKey();
     const now = ctx.now();
     store.createSession(
       {
