@@ -1,18 +1,25 @@
+import { Resolver } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProviderClient } from '../../src/client/provider-client.js';
-import { type CaptureStub, createCaptureStub } from './capture-stub.js';
-import { linkNewAccount, type ProviderSandbox, providerClient, startProviderSandbox } from './harness.js';
+import { ProviderClient } from '../../src/client/provider-client.js';
+import { issuePaymentToken } from '../../src/sandbox/orchestrator/money/tokens.js';
+import { readProviderSecrets } from '../../src/sandbox/provider-secrets.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { linkNewAccount } from './harness.js';
 
+/** The edge provider in the composed sandbox: captures at the real orchestrator, the real deploy API and DNS. */
 describe('edge provider: domains, zones, sites', () => {
-  let sandbox: ProviderSandbox;
+  let sandbox: TestSandbox;
   let client: ProviderClient;
-  let stub: CaptureStub;
   let account: string;
 
   beforeAll(async () => {
-    stub = createCaptureStub();
-    sandbox = await startProviderSandbox([stub.module]);
-    client = providerClient(sandbox, 'edge');
+    sandbox = await startTestSandbox();
+    const secret = readProviderSecrets(sandbox.db).find((provider) => provider.id === 'edge')!.signingSecret;
+    client = new ProviderClient({
+      baseUrl: `${sandbox.url}/providers/edge/`,
+      secret,
+      orchestratorId: 'sandbox',
+    });
     account = await linkNewAccount(sandbox, client);
   });
   afterAll(async () => sandbox?.close());
@@ -20,6 +27,18 @@ describe('edge provider: domains, zones, sites', () => {
   const captureUrl = () => `${sandbox.url}/v1/provider/captures`;
   const quoteDomain = (name: string) =>
     client.quote({ service_id: 'registrar:domain', configuration: { name } });
+  const paymentToken = (maxAmount: number, key: string) =>
+    issuePaymentToken(sandbox.db, {
+      userId: sandbox.user.id,
+      actor: `human:${sandbox.user.email}`,
+      projectId: null,
+      providerId: 'edge',
+      maxAmount,
+      currency: 'usd',
+      idempotencyKey: key,
+    }).token;
+  const captures = () =>
+    sandbox.db.prepare("SELECT amount, currency FROM money_captures WHERE provider_id = 'edge'").all();
 
   it('quotes per TLD, non-refundable, with deterministic availability', async () => {
     const club = await quoteDomain('superseal.club');
@@ -43,13 +62,10 @@ describe('edge provider: domains, zones, sites', () => {
       price: 299_900,
       renewal_price: 1299,
     });
-    const prices = await Promise.all(
-      ['com', 'net', 'org', 'dev', 'app', 'io', 'cc', 'xyz', 'ai'].map((tld) =>
-        quoteDomain(`projectsdemo.${tld}`),
-      ),
-    );
-    expect(new Set(prices.map((quote) => quote.price)).size).toBeGreaterThan(5);
+    const tlds = ['com', 'net', 'org', 'dev', 'app', 'io', 'club', 'cc', 'xyz', 'ai'];
+    const prices = await Promise.all(tlds.map((tld) => quoteDomain(`projectsdemo.${tld}`)));
     expect(prices.every((quote) => quote.availability === 'available' && quote.price > 900)).toBe(true);
+    expect(new Set(prices.map((quote) => quote.price)).size).toBeGreaterThan(5);
   });
 
   it('refuses a purchase without a quote, without a token, or with a token below the price', async () => {
@@ -63,7 +79,7 @@ describe('edge provider: domains, zones, sites', () => {
     await expect(
       client.createResource(account, { ...base, idempotency_key: 'idk_refused_2', quote_id: quote.id }),
     ).rejects.toMatchObject({ code: 'PAYMENT_DECLINED' });
-    const tooSmall = stub.issueToken('edge', quote.price - 1);
+    const tooSmall = paymentToken(quote.price - 1, 'issue-too-small');
     await expect(
       client.createResource(account, {
         ...base,
@@ -72,81 +88,100 @@ describe('edge provider: domains, zones, sites', () => {
         payment_credentials: { type: 'payment_token', token: tooSmall, capture_url: captureUrl() },
       }),
     ).rejects.toMatchObject({ code: 'PAYMENT_DECLINED' });
-    // Nothing stayed reserved: the name is still for sale.
+    // Nothing stayed reserved and nothing was charged: the name is still for sale.
     expect((await quoteDomain('refused-purchase.dev')).availability).toBe('available');
-    expect(stub.charges.filter((charge) => charge.provider === 'edge')).toHaveLength(0);
+    expect(captures()).toHaveLength(0);
   });
 
-  it('captures exactly once when the purchase is retried 5 times, and returns a transfer auth code', async () => {
+  it('captures exactly once at the orchestrator when the purchase is retried 5 times', async () => {
     const quote = await quoteDomain('superseal.club');
-    const token = stub.issueToken('edge', quote.price);
     const request = {
       service_id: 'registrar:domain',
       configuration: { name: 'superseal.club' },
       idempotency_key: 'idk_run1_step_domain',
       quote_id: quote.id,
-      payment_credentials: { type: 'payment_token' as const, token, capture_url: captureUrl() },
+      payment_credentials: {
+        type: 'payment_token' as const,
+        token: paymentToken(quote.price, 'issue-domain'),
+        capture_url: captureUrl(),
+      },
     };
     const concurrent = await Promise.all([0, 1].map(() => client.createResource(account, request)));
     const sequential = [];
     for (let i = 0; i < 3; i++) sequential.push(await client.createResource(account, request));
     const answers = [...concurrent, ...sequential];
     expect(new Set(answers.map((answer) => answer.id)).size).toBe(1);
-    expect(stub.charges).toHaveLength(1);
-    expect(stub.charges[0]).toMatchObject({ amount: 1299, currency: 'usd', provider: 'edge' });
+    expect(captures()).toEqual([{ amount: 1299, currency: 'usd' }]);
     const first = answers[0]!;
     expect(first.billing).toMatchObject({ status: 'paid', amount: 1299, refundable: false });
+    expect(first.billing.capture_id).toMatch(/^cap_/);
     expect(first.access_configuration?.EDGE_DOMAIN_TRANSFER_AUTH_CODE).toMatch(/^auth_/);
-    expect(
-      answers.every(
-        (answer) =>
-          answer.access_configuration?.EDGE_DNS_API_TOKEN === first.access_configuration?.EDGE_DNS_API_TOKEN,
-      ),
-    ).toBe(true);
+    const dnsTokens = new Set(answers.map((answer) => answer.access_configuration?.EDGE_DNS_API_TOKEN));
+    expect(dnsTokens.size).toBe(1);
     expect((await quoteDomain('superseal.club')).unavailable_reason).toBe('taken');
+  });
 
-    // The zone came with the domain; records are managed with the zone's token.
-    const api = first.access_configuration!.EDGE_DNS_API_URL!;
-    const auth = {
-      authorization: `Bearer ${first.access_configuration!.EDGE_DNS_API_TOKEN}`,
+  it('manages the zone of a registered domain with its token, served by the DNS server', async () => {
+    const quote = await quoteDomain('zone-test.dev');
+    const domain = await client.createResource(account, {
+      service_id: 'registrar:domain',
+      configuration: { name: 'zone-test.dev' },
+      idempotency_key: 'idk_run1_step_zone',
+      quote_id: quote.id,
+      payment_credentials: {
+        type: 'payment_token',
+        token: paymentToken(quote.price, 'issue-zone'),
+        capture_url: captureUrl(),
+      },
+    });
+    const api = domain.access_configuration!.EDGE_DNS_API_URL!;
+    const headers = {
+      authorization: `Bearer ${domain.access_configuration!.EDGE_DNS_API_TOKEN}`,
       'content-type': 'application/json',
     };
     const created = await fetch(`${api}/records`, {
       method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ type: 'A', name: 'www', value: '127.0.0.1' }),
+      headers,
+      body: JSON.stringify({ type: 'A', name: 'www', value: '127.0.0.7' }),
     });
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({
-      name: 'www.superseal.club',
+      name: 'www.zone-test.dev',
       type: 'A',
-      value: '127.0.0.1',
+      value: '127.0.0.7',
       ttl: 300,
     });
-    const zone = sandbox.edgeSites.zoneFor('www.superseal.club');
-    expect(zone?.name).toBe('superseal.club');
-    expect(sandbox.edgeSites.records(zone!.id)).toEqual([
-      { name: 'www.superseal.club', type: 'A', value: '127.0.0.1', ttl: 300 },
-    ]);
-    const wrongToken = await fetch(`${api}/records`, { headers: { authorization: 'Bearer dns_nope' } });
-    expect(wrongToken.status).toBe(401);
+    expect((await fetch(`${api}/records`, { headers: { authorization: 'Bearer dns_nope' } })).status).toBe(
+      401,
+    );
+
+    const resolver = new Resolver({ timeout: 2000, tries: 1 });
+    resolver.setServers([sandbox.context.endpoints.get('dns')!]);
+    expect(await resolver.resolve4('www.zone-test.dev')).toEqual(['127.0.0.7']);
+
+    // Rotating the domain's credentials rotates the zone token too.
+    const rotated = await client.rotateCredentials(account, domain.id);
+    expect((await fetch(`${api}/records`, { headers })).status).toBe(401);
+    const fresh = { authorization: `Bearer ${rotated.access_configuration!.EDGE_DNS_API_TOKEN}` };
+    expect((await fetch(`${api}/records`, { headers: fresh })).status).toBe(200);
   });
 
-  it('hosts a site whose deploy token the serving side accepts until it is rotated', async () => {
+  it('hosts a site whose deploy token the deploy API accepts until it is rotated', async () => {
     const site = await client.createResource(account, {
       service_id: 'hosting:site',
       configuration: { name: 'my-site' },
       idempotency_key: 'idk_run1_step_site',
     });
     expect(site.details).toMatchObject({ name: 'my-site', plan: 'free', hostname: 'my-site.localhost' });
+    const deployments = `${site.access_configuration!.EDGE_DEPLOY_API_URL}/v1/deployments`;
+    const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
     const token = site.access_configuration!.EDGE_DEPLOY_TOKEN!;
-    expect(sandbox.edgeSites.siteForDeployToken(token)).toMatchObject({ id: site.id, name: 'my-site' });
+    expect((await fetch(deployments, bearer(token))).status).toBe(200);
     const rotated = await client.rotateCredentials(account, site.id);
-    expect(sandbox.edgeSites.siteForDeployToken(token)).toBeUndefined();
-    expect(sandbox.edgeSites.siteForDeployToken(rotated.access_configuration!.EDGE_DEPLOY_TOKEN!)?.id).toBe(
-      site.id,
-    );
+    expect((await fetch(deployments, bearer(token))).status).toBe(401);
+    const fresh = rotated.access_configuration!.EDGE_DEPLOY_TOKEN!;
+    expect((await fetch(deployments, bearer(fresh))).status).toBe(200);
     await client.removeResource(account, site.id);
-    expect(sandbox.edgeSites.siteById(site.id)).toBeUndefined();
+    expect((await fetch(deployments, bearer(fresh))).status).toBe(401);
   });
 });

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { ProviderClient } from '../../src/client/provider-client.js';
 import type { SandboxModule } from '../../src/sandbox/context.js';
 import { createDataProvider } from '../../src/sandbox/providers/data/index.js';
-import type { EdgeSites } from '../../src/sandbox/providers/edge/hosting.js';
 import { createEdgeProvider } from '../../src/sandbox/providers/edge/index.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
 
@@ -15,7 +14,7 @@ export const PROVIDER_SECRETS: Readonly<Record<string, string>> = {
   data: `whsec_${randomBytes(24).toString('base64url')}`,
 };
 
-export type ProviderSandbox = RunningSandbox & { edgeSites: EdgeSites };
+export type ProviderSandbox = RunningSandbox;
 
 /** A sandbox with only the reference providers (plus any test modules), on a free loopback port. */
 export async function startProviderSandbox(extra: SandboxModule[] = []): Promise<ProviderSandbox> {
@@ -25,7 +24,6 @@ export async function startProviderSandbox(extra: SandboxModule[] = []): Promise
   const sandbox = await startSandbox({ dataDir, port: 0, modules: [edge.module, data, ...extra] });
   return {
     ...sandbox,
-    edgeSites: edge.sites,
     close: async () => {
       await sandbox.close();
       rmSync(dataDir, { recursive: true, force: true });
