@@ -13,6 +13,7 @@ import {
   journalKey,
   newJournal,
   parseJournal,
+  type StepError,
 } from '../core/journal.js';
 import { ProjectsError } from '../protocol/errors.js';
 
@@ -223,7 +224,14 @@ function alreadyRunning(pid: number | undefined): ProjectsError {
   );
 }
 
-function describeError(error: unknown): { code: string; message: string } {
-  if (error instanceof ProjectsError) return { code: error.code, message: error.message };
-  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+function describeError(error: unknown): StepError {
+  if (!(error instanceof ProjectsError)) {
+    return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+  }
+  const status = error.httpStatus ?? error.details?.http_status;
+  return {
+    code: error.code,
+    message: error.message,
+    ...(typeof status === 'number' ? { http_status: status } : {}),
+  };
 }

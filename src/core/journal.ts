@@ -30,7 +30,14 @@ export interface JournalStep {
   finished_at?: string;
   /** Non-secret summary of the outcome (e.g. a resource id), chosen by the caller. */
   result?: unknown;
-  error?: { code: string; message: string };
+  error?: StepError;
+}
+
+/** How a step failed; `http_status` is set only when a server answered (a refusal, not a local error). */
+export interface StepError {
+  code: string;
+  message: string;
+  http_status?: number;
 }
 
 export interface Journal {
@@ -90,7 +97,8 @@ export function newJournal(identity: CommandIdentity, now: number): Journal {
 
 /**
  * Outcomes after which nobody knows whether the step went through: its retry must reuse the same key
- * and body. Every other error code is a definite answer that nothing was charged.
+ * and body. A definite "nothing was charged" is only a server's 4xx refusal with another code; an
+ * error raised locally (after the call may have succeeded) is never taken as one.
  */
 export const UNCERTAIN_OUTCOMES: ReadonlySet<string> = new Set([
   'PROVIDER_UNAVAILABLE',
@@ -148,7 +156,14 @@ export function beginStep(journal: Journal, stepId: string, body: unknown, now: 
 }
 
 function wasDefinitelyRefused(step: JournalStep): boolean {
-  return step.status === 'failed' && step.error !== undefined && !UNCERTAIN_OUTCOMES.has(step.error.code);
+  const status = step.error?.http_status;
+  return (
+    step.status === 'failed' &&
+    status !== undefined &&
+    status >= 400 &&
+    status < 500 &&
+    !UNCERTAIN_OUTCOMES.has(step.error!.code)
+  );
 }
 
 export function completeStep(journal: Journal, stepId: string, result: unknown, now: number): Journal {

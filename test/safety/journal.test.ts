@@ -102,13 +102,30 @@ describe('JournalSession', () => {
     const first = await JournalSession.open(dir, identity);
     await rejection(
       first.step({ id: 'buy', body: { amount: 1200 } }, () =>
-        Promise.reject(new ProjectsError('QUOTE_EXPIRED', 'quote expired')),
+        Promise.reject(new ProjectsError('QUOTE_EXPIRED', 'quote expired', { httpStatus: 409 })),
       ),
     );
     const retried = await first.step({ id: 'buy', body: { amount: 1300 } }, bill.charge);
     expect(retried.replayed).toBe(false);
     const step = first.snapshot().steps[0]!;
     expect(step).toMatchObject({ status: 'done', generation: 1, attempts: 2 });
+    await first.close();
+  });
+
+  it('treats a local error after the call as uncertain: same key, even if its code looks definite', async () => {
+    const bill = biller();
+    const first = await JournalSession.open(dir, identity);
+    const spec = { id: 'buy', body: { amount: 1200 }, summarize: (c: { charge_id: string }) => c.charge_id };
+    await rejection(
+      first.step(spec, async (key) => {
+        await bill.charge(key);
+        throw new ProjectsError('HUMAN_REQUIRED', 'keychain needs a human to unlock it');
+      }),
+    );
+    const retried = await first.step(spec, bill.charge);
+    expect(retried).toMatchObject({ replayed: false, recorded: 'cap_1' });
+    expect(bill.charges()).toBe(1);
+    expect(first.snapshot().steps[0]).toMatchObject({ generation: 0, attempts: 2 });
     await first.close();
   });
 
