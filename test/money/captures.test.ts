@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ledgerTotal, type MoneySandbox, purchase, startMoneySandbox } from './harness.js';
+import { signatureHeader } from '../../src/protocol/signing.js';
+import { ledgerTotal, type MoneySandbox, PROVIDER_SECRETS, purchase, startMoneySandbox } from './harness.js';
 
 let sandbox: MoneySandbox;
 beforeAll(async () => {
@@ -119,6 +120,27 @@ describe('capture of payment tokens', () => {
     const unknown = await sandbox.capture('nobody', body, 'whatever');
     expect([unknown.status, unknown.body.error?.code]).toEqual([401, 'INVALID_SIGNATURE']);
     expect(ledgerTotal(sandbox, 'usr_sig')).toBe(0);
+  });
+
+  it('refuses a replayed signed request (same bytes, same signature)', async () => {
+    const token = await issueToken('usr_replay', 1000, 'replay-1');
+    const raw = JSON.stringify({
+      request_id: 'req_replay_1',
+      token,
+      amount: 100,
+      currency: 'usd',
+      idempotency_key: 'capture-r-1',
+    });
+    const headers = {
+      'content-type': 'application/json',
+      'projects-provider': 'edge',
+      'projects-signature': signatureHeader(PROVIDER_SECRETS.edge ?? '', raw),
+    };
+    const send = () => fetch(`${sandbox.url}/v1/provider/captures`, { method: 'POST', headers, body: raw });
+    expect((await send()).status).toBe(200);
+    const replayed = await send();
+    expect(replayed.status).toBe(401);
+    expect(((await replayed.json()) as { error: { message: string } }).error.message).toMatch(/replay/);
   });
 
   it('releases the unused part of a reservation at capture', async () => {

@@ -6,7 +6,12 @@ import {
   FreezeRequestSchema,
   UpdateBudgetRequestSchema,
 } from '../../../protocol/money.js';
-import { memoryReplayGuard, SIGNATURE_HEADER, verifySignature } from '../../../protocol/signing.js';
+import {
+  memoryReplayGuard,
+  type ReplayGuard,
+  SIGNATURE_HEADER,
+  verifySignature,
+} from '../../../protocol/signing.js';
 import type { SandboxContext, SandboxModule } from '../../context.js';
 import { requireScope } from '../principal.js';
 import { changeLimits, getBudget, isEmpty, splitChanges } from './budget.js';
@@ -43,7 +48,12 @@ export function moneyModule(options: MoneyModuleOptions): SandboxModule {
   };
 }
 
-function providerOf(request: FastifyRequest, options: MoneyModuleOptions): string {
+/** The provider that signed this capture request, or INVALID_SIGNATURE. */
+function signingProvider(
+  request: FastifyRequest,
+  options: MoneyModuleOptions,
+  replayGuard: ReplayGuard,
+): string {
   const header = request.headers[PROVIDER_HEADER];
   const providerId = typeof header === 'string' ? header : undefined;
   const secret = providerId ? options.secretFor(providerId) : undefined;
@@ -53,7 +63,7 @@ function providerOf(request: FastifyRequest, options: MoneyModuleOptions): strin
         secret,
         header: typeof signature === 'string' ? signature : undefined,
         body: rawBody(request),
-        replayGuard: captureReplayGuard,
+        replayGuard,
       })
     : { ok: false as const, message: `unknown provider in the ${PROVIDER_HEADER} header` };
   if (!check.ok || !providerId) {
@@ -68,11 +78,10 @@ function providerOf(request: FastifyRequest, options: MoneyModuleOptions): strin
   return providerId;
 }
 
-const captureReplayGuard = memoryReplayGuard();
-
 function registerCaptures(app: FastifyInstance, ctx: SandboxContext, options: MoneyModuleOptions): void {
+  const replayGuard = memoryReplayGuard();
   app.post('/v1/provider/captures', async (request) => {
-    const providerId = providerOf(request, options);
+    const providerId = signingProvider(request, options, replayGuard);
     const capture = parseWith(CaptureRequestSchema, request.body, 'capture');
     return capturePayment(ctx.db, providerId, capture, ctx.now());
   });
