@@ -83,6 +83,17 @@ function findToken(db: Db, value: string): TokenRow | undefined {
   return db.prepare('SELECT * FROM money_tokens WHERE id = ?').get(match[1]) as TokenRow | undefined;
 }
 
+function assertPositiveAmount(amount: number): void {
+  if (Number.isSafeInteger(amount) && amount > 0) return;
+  throw new ProjectsError(
+    'INVALID_ARGUMENT',
+    `max_amount must be a positive integer in minor units, got ${amount}`,
+    {
+      httpStatus: 400,
+    },
+  );
+}
+
 function assertSupportedCurrency(db: Db, userId: string, currency: string): void {
   const billed = getLimits(db, userId).currency;
   if (currency !== billed) {
@@ -112,6 +123,7 @@ function issue(
   now: number,
 ): Omit<IssuedPaymentToken, 'token' | 'replayed'> {
   assertNotFrozen(db, input.userId);
+  assertPositiveAmount(input.maxAmount);
   assertSupportedCurrency(db, input.userId, input.currency);
   const charge: Charge = {
     userId: input.userId,
