@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureHeader } from '../../src/protocol/signing.js';
+import { revokePaymentToken } from '../../src/sandbox/orchestrator/money/tokens.js';
 import { ledgerTotal, type MoneySandbox, PROVIDER_SECRETS, purchase, startMoneySandbox } from './harness.js';
 
 let sandbox: MoneySandbox;
@@ -141,6 +142,33 @@ describe('capture of payment tokens', () => {
     const replayed = await send();
     expect(replayed.status).toBe(401);
     expect(((await replayed.json()) as { error: { message: string } }).error.message).toMatch(/replay/);
+  });
+
+  it('revokes an unused token: its reservation is released and it can no longer be captured', async () => {
+    const issued = await sandbox.issue({
+      userId: 'usr_revoke',
+      providerId: 'edge',
+      maxAmount: 900,
+      idempotencyKey: 'rv-1',
+    });
+    const revoke = {
+      userId: 'usr_revoke',
+      actor: 'system',
+      tokenId: issued.body.id as string,
+      reason: 'provider_failed',
+    };
+    expect(revokePaymentToken(sandbox.db, { ...revoke, now: Date.now() })).toBe(true);
+    expect(revokePaymentToken(sandbox.db, { ...revoke, now: Date.now() })).toBe(false);
+    const budget = await sandbox.call('GET', '/v1/budget', { user: 'usr_revoke' });
+    expect(budget.body.spend).toMatchObject({ reserved: 0 });
+    const token = issued.body.token as string;
+    const capture = await sandbox.capture('edge', {
+      token,
+      amount: 900,
+      currency: 'usd',
+      idempotency_key: 'capture-rv-1',
+    });
+    expect([capture.status, capture.body.error?.message]).toEqual([402, expect.stringMatching(/revoked/)]);
   });
 
   it('releases the unused part of a reservation at capture', async () => {
