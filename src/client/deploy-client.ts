@@ -9,7 +9,9 @@ import {
   type ManifestFile,
   ManifestResponse,
 } from '../protocol/deploy.js';
-import { isErrorCode, ProjectsError } from '../protocol/errors.js';
+import { ProjectsError } from '../protocol/errors.js';
+import { errorFromResponse } from './http.js';
+import { parseRetryAfter } from './retry.js';
 
 /**
  * Client of a provider's deploy API (src/protocol/deploy.ts), authorized by the site's deploy token —
@@ -18,7 +20,7 @@ import { isErrorCode, ProjectsError } from '../protocol/errors.js';
  */
 
 export interface DeployClientOptions {
-  /** The deploy API base, e.g. `http://127.0.0.1:4780/providers/edge/deploy/v1/`. */
+  /** The deploy API root from the site's access configuration, e.g. `http://127.0.0.1:4780/providers/edge/deploy`. */
   url: string;
   token: string;
   timeoutMs?: number;
@@ -35,14 +37,6 @@ export interface Answer<T> {
   retryAfterMs: number | undefined;
 }
 
-export function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
 export class DeployClient {
   readonly #base: string;
   readonly #token: string;
@@ -50,7 +44,7 @@ export class DeployClient {
   readonly #debug: ((line: string) => void) | undefined;
 
   constructor(options: DeployClientOptions) {
-    this.#base = options.url.endsWith('/') ? options.url : `${options.url}/`;
+    this.#base = new URL('v1/', options.url.endsWith('/') ? options.url : `${options.url}/`).toString();
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#debug = options.debug;
@@ -97,9 +91,10 @@ export class DeployClient {
     }
     this.#debug?.(`${method} ${url} → ${response.status} (${Math.round(performance.now() - started)} ms)`);
     const json = text === '' ? null : safeJson(text);
-    if (!response.ok) throw responseError(response.status, json, url, response.headers.get('retry-after'));
+    const retryAfter = response.headers.get('retry-after');
+    if (!response.ok) throw errorFromResponse(response.status, json, url, retryAfter);
     try {
-      return { body: schema.parse(json), retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+      return { body: schema.parse(json), retryAfterMs: parseRetryAfter(retryAfter, Date.now()) };
     } catch {
       throw new ProjectsError(
         'INVALID_RESPONSE',
@@ -201,24 +196,4 @@ function safeJson(text: string): unknown {
   } catch {
     return null;
   }
-}
-
-function responseError(status: number, body: unknown, url: string, retryAfter: string | null): ProjectsError {
-  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
-  const details = {
-    ...(error?.details && typeof error.details === 'object'
-      ? (error.details as Record<string, unknown>)
-      : {}),
-    http_status: status,
-    ...(retryAfter ? { retry_after: retryAfter } : {}),
-  };
-  if (error && isErrorCode(error.code)) {
-    const message = typeof error.message === 'string' ? error.message : 'the deploy API refused the request';
-    return new ProjectsError(error.code, message, { details, httpStatus: status });
-  }
-  const code = status >= 500 ? 'PROVIDER_UNAVAILABLE' : status === 401 ? 'AUTH_REQUIRED' : 'INVALID_RESPONSE';
-  return new ProjectsError(code, `${new URL(url).host} answered HTTP ${status}`, {
-    details,
-    httpStatus: status,
-  });
 }

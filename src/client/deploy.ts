@@ -11,6 +11,7 @@ import {
   mapLimit,
   SMALL_FILE_BYTES,
 } from './deploy-files.js';
+import { withRetries } from './retry.js';
 
 /**
  * The deploy flow against a provider's deploy API, independent of the CLI: list the files (honouring the
@@ -53,29 +54,8 @@ export interface DeployResult {
 
 const BATCH_MAX_BYTES = 8 * 1024 * 1024;
 const BATCH_MAX_FILES = 500;
-const ATTEMPTS = 4;
-const BACKOFF_MS = 250;
-
-/** Whether a failed upload is worth repeating: the provider was unreachable or failed on its side. */
-function isTransient(error: unknown): boolean {
-  if (!(error instanceof ProjectsError)) return false;
-  const status = error.details?.http_status;
-  return (
-    error.code === 'PROVIDER_UNAVAILABLE' || status === 429 || (typeof status === 'number' && status >= 500)
-  );
-}
-
-async function withRetries<T>(task: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await task();
-    } catch (error) {
-      if (attempt >= ATTEMPTS || !isTransient(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS * 2 ** (attempt - 1)));
-    }
-  }
-}
-
+/** Uploads and manifest checks name their content by hash, so repeating one is harmless. */
+const CONTENT_ADDRESSED = { retrySafe: true } as const;
 /** Groups the small files into batches bounded by size and count; each large file is its own group. */
 export function planUploads(files: readonly LocalFile[]): LocalFile[][] {
   const groups: LocalFile[][] = [];
@@ -107,13 +87,13 @@ async function readStreamed(file: LocalFile): Promise<Buffer> {
 async function uploadGroup(client: DeployClient, group: readonly LocalFile[]): Promise<void> {
   if (group.length === 1 && group[0]!.size > SMALL_FILE_BYTES) {
     const file = group[0]!;
-    await withRetries(async () => client.putBlob(file.sha256, await readStreamed(file)));
+    await withRetries(async () => client.putBlob(file.sha256, await readStreamed(file)), CONTENT_ADDRESSED);
     return;
   }
   const blobs = await Promise.all(
     group.map(async (file) => ({ sha256: file.sha256, bytes: await readFile(file.absolute) })),
   );
-  await withRetries(() => client.putBlobBatch(blobs));
+  await withRetries(() => client.putBlobBatch(blobs), CONTENT_ADDRESSED);
 }
 
 export async function deployDirectory(options: DeployDirectoryOptions): Promise<DeployResult> {
@@ -131,7 +111,7 @@ export async function deployDirectory(options: DeployDirectoryOptions): Promise<
     onFile: () => report({ phase: 'hashing', done: ++hashed, total: paths.length }),
   });
   const manifest = files.map(({ path, sha256, size }) => ({ path, sha256, size }));
-  const missing = new Set(await withRetries(() => client.missing(manifest)));
+  const missing = new Set(await withRetries(() => client.missing(manifest), CONTENT_ADDRESSED));
   // One file per missing hash: identical files are uploaded once.
   const toUpload = [
     ...new Map(files.filter((file) => missing.has(file.sha256)).map((f) => [f.sha256, f])).values(),

@@ -29,7 +29,7 @@ export async function startDeploySandbox(): Promise<DeploySandbox> {
     modules: [createEdgeDeployModule(hosting)],
     log: (line) => logs.push(line),
   });
-  const deployUrl = `${sandbox.url}/providers/edge/deploy/v1/`;
+  const deployUrl = `${sandbox.url}/providers/edge/deploy`;
   return {
     sandbox,
     hosting,
