@@ -141,14 +141,21 @@ export class DeployClient {
     return (await this.#send('GET', 'deployments', DeploymentList)).body;
   }
 
-  async promote(id: string): Promise<AliasResponse> {
-    return (
-      await this.#send('POST', `deployments/${encodeURIComponent(id)}/promote`, AliasResponse, { json: {} })
-    ).body;
+  /** Makes `id` the production deployment; `grant` is the orchestrator's publish grant for it. */
+  async promote(id: string, grant: string): Promise<AliasResponse> {
+    const path = `deployments/${encodeURIComponent(id)}/promote`;
+    return (await this.#send('POST', path, AliasResponse, { json: { grant } })).body;
   }
 
-  async rollback(id?: string): Promise<AliasResponse> {
-    const json = id ? { deployment_id: id } : {};
+  /**
+   * Points production back at `id`, or at the deployment before the current one. A grant is needed only
+   * for a target that was never in production.
+   */
+  async rollback(options: { id?: string; grant?: string } = {}): Promise<AliasResponse> {
+    const json = {
+      ...(options.id ? { deployment_id: options.id } : {}),
+      ...(options.grant ? { grant: options.grant } : {}),
+    };
     return (await this.#send('POST', 'rollback', AliasResponse, { json })).body;
   }
 

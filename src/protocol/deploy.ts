@@ -9,7 +9,8 @@ import { z } from 'zod';
  *    ones at once with `POST blob-batches` (BLOB_BATCH_TYPE).
  * 3. `POST deployments` {files, runtime, message, env} → 202 a deployment `dpl_…` in `processing`
  *    (a preview, with its own URL); `GET deployments/<id>` answers `Retry-After` while processing.
- * 4. `GET deployments`, `POST deployments/<id>/promote`, `POST rollback` (instant, nothing uploaded).
+ * 4. `GET deployments`, `POST deployments/<id>/promote` (with a publish grant from the orchestrator: the
+ *    deploy token alone never reaches production), `POST rollback` (instant, nothing uploaded).
  * 5. `POST domains` {hostname} attaches a custom domain (DNS records + a certificate), `GET domains`.
  */
 
@@ -120,8 +121,17 @@ export const AliasResponse = z.object({
 });
 export type AliasResponse = z.infer<typeof AliasResponse>;
 
+/** A publish grant from the orchestrator (src/protocol/publish-grant.ts); required to change production. */
+export const PromoteRequest = z.object({ grant: z.string().max(2048) });
+export type PromoteRequest = z.infer<typeof PromoteRequest>;
+
+/**
+ * Rolling back to a deployment that has been in production before needs no grant (it was authorized
+ * then); any other target needs one, like a promotion.
+ */
 export const RollbackRequest = z.object({
   deployment_id: z.string().regex(DEPLOYMENT_ID_PATTERN).optional(),
+  grant: z.string().max(2048).optional(),
 });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 

@@ -4,9 +4,18 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeployClient } from '../../src/client/deploy-client.js';
+import { mintPublishGrant } from '../../src/protocol/publish-grant.js';
 import { createEdgeDeployModule } from '../../src/sandbox/providers/edge/deploy/module.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
 import { MemoryHosting } from './hosting.js';
+
+/** Stands in for the secret the edge provider shares with the orchestrator. */
+export const PUBLISH_SECRET = 'test-publish-secret';
+
+/** What the orchestrator hands out once a production change is authorized. */
+export function grantFor(site: { id: string }, deploymentId: string): string {
+  return mintPublishGrant(PUBLISH_SECRET, { site: site.id, deployment: deploymentId }).grant;
+}
 
 export interface DeploySandbox {
   sandbox: RunningSandbox;
@@ -26,7 +35,7 @@ export async function startDeploySandbox(): Promise<DeploySandbox> {
   const sandbox = await startSandbox({
     dataDir,
     port: 0,
-    modules: [createEdgeDeployModule(hosting)],
+    modules: [createEdgeDeployModule(hosting, { publishSecret: PUBLISH_SECRET })],
     log: (line) => logs.push(line),
   });
   const deployUrl = `${sandbox.url}/providers/edge/deploy`;

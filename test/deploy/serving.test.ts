@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployDirectory } from '../../src/client/deploy.js';
-import { type DeploySandbox, hostOf, hostRequest, startDeploySandbox } from './helpers.js';
+import { type DeploySandbox, grantFor, hostOf, hostRequest, startDeploySandbox } from './helpers.js';
 
 let env: DeploySandbox;
 let work: string;
@@ -27,7 +27,7 @@ function writeSite(dir: string, files: Record<string, string>): void {
 
 describe('static deployments', () => {
   it('uploads only missing files, serves previews by Host, promotes and rolls back', async () => {
-    const { token } = env.hosting.addSite('blog');
+    const { site, token } = env.hosting.addSite('blog');
     const client = env.client(token);
     const dir = join(work, 'blog');
     writeSite(dir, {
@@ -60,7 +60,15 @@ describe('static deployments', () => {
     const same = await deployDirectory({ dir, client });
     expect(same.uploaded).toBe(0);
 
-    await client.promote(first.deployment.id);
+    await expect(client.promote(first.deployment.id, 'pg1.forged.grant')).rejects.toMatchObject({
+      code: 'APPROVAL_REQUIRED',
+    });
+    await expect(
+      client.promote(first.deployment.id, grantFor(site, 'dpl_000000000000')),
+    ).rejects.toMatchObject({
+      code: 'APPROVAL_REQUIRED',
+    });
+    await client.promote(first.deployment.id, grantFor(site, first.deployment.id));
     expect((await hostRequest(env.port, 'blog.localhost', '/')).body).toBe('<h1>v1</h1>');
 
     writeFileSync(join(dir, 'index.html'), '<h1>v2</h1>');
@@ -70,7 +78,7 @@ describe('static deployments', () => {
     // The previous preview keeps its content.
     expect((await hostRequest(env.port, preview, '/')).body).toBe('<h1>v1</h1>');
 
-    const promoted = await client.promote(second.deployment.id);
+    const promoted = await client.promote(second.deployment.id, grantFor(site, second.deployment.id));
     expect(promoted.previous).toBe(first.deployment.id);
     expect((await hostRequest(env.port, 'blog.localhost', '/')).body).toBe('<h1>v2</h1>');
 
@@ -78,9 +86,14 @@ describe('static deployments', () => {
     expect(rolledBack.production.id).toBe(first.deployment.id);
     expect((await hostRequest(env.port, 'blog.localhost', '/')).body).toBe('<h1>v1</h1>');
     await expect(client.rollback()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // A deployment never in production is not a rollback target without a grant.
+    await expect(client.rollback({ id: same.deployment.id })).rejects.toMatchObject({
+      code: 'APPROVAL_REQUIRED',
+    });
+    expect((await client.rollback({ id: second.deployment.id })).production.id).toBe(second.deployment.id);
 
     const list = await client.list();
-    expect(list.production).toBe(first.deployment.id);
+    expect(list.production).toBe(second.deployment.id);
     expect(list.deployments.map((d) => d.message)).toEqual(['second', null, 'first']);
   });
 

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployDirectory } from '../../src/client/deploy.js';
-import { type DeploySandbox, hostOf, hostRequest, startDeploySandbox, tlsRequest } from './helpers.js';
+import {
+  type DeploySandbox,
+  grantFor,
+  hostOf,
+  hostRequest,
+  startDeploySandbox,
+  tlsRequest,
+} from './helpers.js';
 
 const TEMPLATE = join(import.meta.dirname, '../../templates/worker');
 const WORKER_RUNTIME = { type: 'worker', main: 'src/index.js' } as const;
@@ -29,7 +36,7 @@ function endpointPort(name: string): number {
 
 describe('worker deployments on a custom domain', () => {
   it('serves the worker template over HTTP and HTTPS with a verified chain, answers DNS, rolls back', async () => {
-    const { token } = env.hosting.addSite('shop');
+    const { site, token } = env.hosting.addSite('shop');
     env.hosting.addZone('superseal.club');
     const client = env.client(token);
     const dir = join(work, 'shop');
@@ -52,7 +59,7 @@ describe('worker deployments on a custom domain', () => {
     const echo = await hostRequest(env.port, preview, '/api/echo', { method: 'POST', body: 'ping' });
     expect(JSON.parse(echo.body)).toEqual({ received: 'ping' });
 
-    await client.promote(first.deployment.id);
+    await client.promote(first.deployment.id, grantFor(site, first.deployment.id));
     const attached = await client.attachDomain('superseal.club');
     expect(attached.https_url).toBe(`https://superseal.club:${endpointPort('https')}/`);
     expect(attached.records.map((record) => record.type).sort()).toEqual(['A', 'AAAA', 'TXT']);
@@ -79,7 +86,7 @@ describe('worker deployments on a custom domain', () => {
     writeFileSync(join(dir, 'src/page.js'), 'export function page() { return "version two"; }\n');
     const second = await deployDirectory({ dir, client, runtime: WORKER_RUNTIME });
     expect(second.uploaded).toBe(1);
-    await client.promote(second.deployment.id);
+    await client.promote(second.deployment.id, grantFor(site, second.deployment.id));
     expect((await tlsRequest(endpointPort('https'), 'superseal.club', ca)).body).toBe('version two');
 
     await client.rollback();

@@ -12,6 +12,8 @@ import { DeployService } from './service.js';
 import { DEPLOY_MIGRATIONS, DeployStore } from './store.js';
 
 export interface EdgeDeployOptions {
+  /** The edge provider's signing secret, shared with the orchestrator: verifies publish grants. */
+  publishSecret: string;
   /** UDP port of the authoritative DNS server; 0 (default) picks one, published as endpoint `dns`. */
   dnsPort?: number;
   /** TCP port of the HTTPS listener for custom domains; 0 (default) picks one, published as `https`. */
@@ -33,7 +35,7 @@ interface Parts {
  * sandbox server, and — once it listens — the authoritative DNS server and the HTTPS listener.
  * `hosting` is the provisioning side's view of sites, deploy tokens and zones.
  */
-export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeployOptions = {}): SandboxModule {
+export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeployOptions): SandboxModule {
   let parts: Promise<Parts> | undefined;
   let httpsPort: number | undefined;
 
@@ -49,6 +51,7 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
       pool,
       ca,
       hosting,
+      publishSecret: options.publishSecret,
       sitesDir: join(root, 'sites'),
       baseUrl: ctx.baseUrl,
       httpsPort: () => httpsPort,

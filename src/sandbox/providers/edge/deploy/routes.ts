@@ -8,6 +8,7 @@ import {
   CreateDeploymentRequest,
   MAX_BATCH_BYTES,
   ManifestRequest,
+  PromoteRequest,
   RollbackRequest,
   SHA256_PATTERN,
 } from '../../../../protocol/deploy.js';
@@ -158,12 +159,13 @@ export async function registerDeployRoutes(
       });
 
       v1.post<{ Params: { id: string } }>('/deployments/:id/promote', async (request) =>
-        service.promote(siteOf(request), request.params.id),
+        service.promote(siteOf(request), request.params.id, parse(PromoteRequest, request.body).grant),
       );
 
-      v1.post('/rollback', async (request) =>
-        service.rollback(siteOf(request), parse(RollbackRequest, request.body).deployment_id),
-      );
+      v1.post('/rollback', async (request) => {
+        const body = parse(RollbackRequest, request.body);
+        return service.rollback(siteOf(request), body.deployment_id, body.grant);
+      });
 
       v1.get('/domains', async (request) => ({ domains: service.domains(siteOf(request)) }));
 

@@ -9,6 +9,7 @@ import type {
   ManifestFile,
 } from '../../../../protocol/deploy.js';
 import { ProjectsError } from '../../../../protocol/errors.js';
+import { verifyPublishGrant } from '../../../../protocol/publish-grant.js';
 import type { CertificateAuthority } from '../../../tls/ca.js';
 import type { WorkerPool, WorkerSpec } from '../serve/worker-pool.js';
 import type { BlobStore } from './blobs.js';
@@ -26,6 +27,8 @@ export interface ServiceOptions {
   pool: WorkerPool;
   ca: CertificateAuthority;
   hosting: EdgeHosting;
+  /** The secret shared with the orchestrator; verifies publish grants. */
+  publishSecret: string;
   /** Where worker deployments are materialized as plain files. */
   sitesDir: string;
   /** `http://127.0.0.1:<port>` of the sandbox. */
@@ -175,18 +178,42 @@ export class DeployService {
     };
   }
 
-  promote(site: HostedSite, id: string): AliasResponse {
-    return this.#alias(site, this.get(site, id), 'promote');
+  promote(site: HostedSite, id: string, grant: string): AliasResponse {
+    const row = this.get(site, id);
+    this.#requireGrant(site, row.id, grant);
+    return this.#alias(site, row, 'promote');
   }
 
-  rollback(site: HostedSite, id: string | undefined): AliasResponse {
+  rollback(site: HostedSite, id: string | undefined, grant: string | undefined): AliasResponse {
     const target = id ?? this.#o.store.rollbackTarget(site.id);
     if (!target) {
       throw new ProjectsError('NOT_FOUND', 'there is no earlier production deployment to roll back to', {
         httpStatus: 404,
       });
     }
-    return this.#alias(site, this.get(site, target), 'rollback');
+    const row = this.get(site, target);
+    if (!this.#o.store.wasProduction(site.id, row.id)) this.#requireGrant(site, row.id, grant);
+    return this.#alias(site, row, 'rollback');
+  }
+
+  /** Production changes need the orchestrator's publish grant for exactly this site and deployment. */
+  #requireGrant(site: HostedSite, deploymentId: string, grant: string | undefined): void {
+    const claims = verifyPublishGrant(this.#o.publishSecret, grant, this.#o.now());
+    if (claims?.site === site.id && claims.deployment === deploymentId) return;
+    throw new ProjectsError(
+      'APPROVAL_REQUIRED',
+      'a production deployment needs a publish grant from the orchestrator (a deploy:production credential or a human approval)',
+      {
+        httpStatus: 403,
+        details: { deployment: deploymentId, reason: grant ? 'invalid_grant' : 'missing_grant' },
+        next: [
+          {
+            command: `projects deploy promote ${deploymentId}`,
+            why: 'publish it through the orchestrator’s gate',
+          },
+        ],
+      },
+    );
   }
 
   #alias(site: HostedSite, row: DeploymentRow, kind: 'promote' | 'rollback'): AliasResponse {

@@ -292,6 +292,15 @@ export class DeployStore {
     return row?.previous_id ?? null;
   }
 
+  /** Whether the deployment has been the site's production deployment at some point. */
+  wasProduction(siteId: string, deploymentId: string): boolean {
+    return (
+      this.#db
+        .prepare('SELECT 1 FROM deploy_alias_history WHERE site_id = ? AND deployment_id = ? LIMIT 1')
+        .get(siteId, deploymentId) !== undefined
+    );
+  }
+
   saveDomain(domain: DomainRow): void {
     this.#db
       .prepare(
