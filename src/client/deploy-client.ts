@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
 import {
   AliasResponse,
   BLOB_BATCH_TYPE,
@@ -27,6 +29,23 @@ export interface DeployClientOptions {
   debug?: (line: string) => void;
 }
 
+type RequestBody =
+  | { json: unknown }
+  | { bytes: Uint8Array; type: string }
+  | { stream: Readable; size: number; type: string };
+
+/** Sets the content headers of `body` and returns the fetch options that send it. */
+function encodeBody(body: RequestBody, headers: Record<string, string>): RequestInit & { duplex?: 'half' } {
+  if ('json' in body) {
+    headers['content-type'] = 'application/json';
+    return { body: JSON.stringify(body.json) };
+  }
+  headers['content-type'] = body.type;
+  if ('bytes' in body) return { body: body.bytes };
+  headers['content-length'] = String(body.size);
+  return { body: Readable.toWeb(body.stream) as ReadableStream<Uint8Array>, duplex: 'half' };
+}
+
 interface Parser<T> {
   parse(input: unknown): T;
 }
@@ -50,25 +69,13 @@ export class DeployClient {
     this.#debug = options.debug;
   }
 
-  async #send<T>(
-    method: string,
-    path: string,
-    schema: Parser<T>,
-    body?: { json: unknown } | { bytes: Uint8Array; type: string },
-  ): Promise<Answer<T>> {
+  async #send<T>(method: string, path: string, schema: Parser<T>, body?: RequestBody): Promise<Answer<T>> {
     const url = new URL(path, this.#base).toString();
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.#token}`,
       accept: 'application/json',
     };
-    let payload: string | Uint8Array | undefined;
-    if (body && 'json' in body) {
-      headers['content-type'] = 'application/json';
-      payload = JSON.stringify(body.json);
-    } else if (body) {
-      headers['content-type'] = body.type;
-      payload = body.bytes;
-    }
+    const init = body ? encodeBody(body, headers) : {};
     const started = performance.now();
     let response: Response;
     let text: string;
@@ -76,7 +83,7 @@ export class DeployClient {
       response = await fetch(url, {
         method,
         headers,
-        ...(payload === undefined ? {} : { body: payload }),
+        ...init,
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
       text = await response.text();
@@ -107,16 +114,13 @@ export class DeployClient {
     return (await this.#send('POST', 'manifest', ManifestResponse, { json: { files } })).body.missing;
   }
 
-  /** Uploads one blob; the server verifies its hash before keeping it. */
-  async putBlob(sha256: string, bytes: Uint8Array): Promise<void> {
+  /** Streams one blob (opened afresh per attempt); the server verifies its hash before keeping it. */
+  async putBlob(sha256: string, size: number, open: () => Readable): Promise<void> {
     await this.#send(
       'PUT',
       `blobs/${sha256}`,
       { parse: (value) => value },
-      {
-        bytes,
-        type: 'application/octet-stream',
-      },
+      { stream: open(), size, type: 'application/octet-stream' },
     );
   }
 

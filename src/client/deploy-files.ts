@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ALWAYS_IGNORED, createIgnoreMatcher } from '../core/ignore.js';
 import type { ManifestFile } from '../protocol/deploy.js';
@@ -11,24 +11,6 @@ export const SMALL_FILE_BYTES = 1024 * 1024;
 export interface LocalFile extends ManifestFile {
   /** Absolute path on disk. */
   absolute: string;
-}
-
-/** Runs `task` over `items` with at most `limit` in flight, keeping the results in order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }
 
 /** The ignore rules of a deploy root: the always-ignored list, its `.gitignore`, then `extra` (projects.json). */
@@ -73,34 +55,13 @@ export async function listFiles(
   return files.sort();
 }
 
-/** Hashes the bytes actually read (their count is the size), so a file that changes mid-way stays consistent. */
-export async function hashFile(
-  absolute: string,
-  statSize: number,
-): Promise<{ sha256: string; size: number }> {
+/** Streams a large file through SHA-256; the size is the count of bytes actually read. */
+export async function hashLargeFile(absolute: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
-  if (statSize <= SMALL_FILE_BYTES) {
-    const bytes = await readFile(absolute);
-    return { sha256: hash.update(bytes).digest('hex'), size: bytes.length };
-  }
   let size = 0;
   for await (const chunk of createReadStream(absolute, { highWaterMark: 1024 * 1024 })) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
   return { sha256: hash.digest('hex'), size };
-}
-
-/** Hashes every listed file with bounded concurrency. */
-export async function hashFiles(
-  root: string,
-  paths: readonly string[],
-  options: { concurrency?: number; onFile?: () => void } = {},
-): Promise<LocalFile[]> {
-  return mapLimit(paths, options.concurrency ?? 32, async (path) => {
-    const absolute = join(root, path);
-    const { sha256, size } = await hashFile(absolute, (await stat(absolute)).size);
-    options.onFile?.();
-    return { path, sha256, size, absolute };
-  });
 }

@@ -1,14 +1,14 @@
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Deployment, Runtime } from '../protocol/deploy.js';
 import { ProjectsError } from '../protocol/errors.js';
 import type { DeployClient } from './deploy-client.js';
 import {
-  hashFiles,
+  hashLargeFile,
   type LocalFile,
   listFiles,
   loadIgnoreRules,
-  mapLimit,
   SMALL_FILE_BYTES,
 } from './deploy-files.js';
 import { withRetries } from './retry.js';
@@ -56,76 +56,105 @@ const BATCH_MAX_BYTES = 8 * 1024 * 1024;
 const BATCH_MAX_FILES = 500;
 /** Uploads and manifest checks name their content by hash, so repeating one is harmless. */
 const CONTENT_ADDRESSED = { retrySafe: true } as const;
-/** Groups the small files into batches bounded by size and count; each large file is its own group. */
-export function planUploads(files: readonly LocalFile[]): LocalFile[][] {
-  const groups: LocalFile[][] = [];
-  let batch: LocalFile[] = [];
+
+/** A slice of the tree, hashed: small files keep their bytes until shipped, large ones are re-read as streams. */
+interface HashedBatch {
+  files: LocalFile[];
+  bytes: Map<string, Buffer>;
+}
+
+/**
+ * Hashes the tree in batches bounded by count and size. Small files are read whole with synchronous calls
+ * (for thousands of small files about three times faster than a thread-pool round trip per open/read/close);
+ * large files are streamed. Each batch ends with a yield so that uploads of earlier batches progress.
+ */
+async function* hashInBatches(root: string, paths: readonly string[]): AsyncGenerator<HashedBatch> {
+  let batch: HashedBatch = { files: [], bytes: new Map() };
   let batchBytes = 0;
-  for (const file of files) {
-    if (file.size > SMALL_FILE_BYTES) {
-      groups.push([file]);
-      continue;
+  for (const path of paths) {
+    const absolute = join(root, path);
+    if (statSync(absolute).size > SMALL_FILE_BYTES) {
+      batch.files.push({ path, absolute, ...(await hashLargeFile(absolute)) });
+    } else {
+      const bytes = readFileSync(absolute);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      batch.files.push({ path, absolute, sha256, size: bytes.length });
+      batch.bytes.set(sha256, bytes);
+      batchBytes += bytes.length;
     }
-    if (batch.length >= BATCH_MAX_FILES || batchBytes + file.size > BATCH_MAX_BYTES) {
-      groups.push(batch);
-      batch = [];
+    if (batch.files.length >= BATCH_MAX_FILES || batchBytes >= BATCH_MAX_BYTES) {
+      yield batch;
+      await new Promise((resolve) => setImmediate(resolve));
+      batch = { files: [], bytes: new Map() };
       batchBytes = 0;
     }
-    batch.push(file);
-    batchBytes += file.size;
   }
-  if (batch.length > 0) groups.push(batch);
-  return groups;
+  if (batch.files.length > 0) yield batch;
 }
 
-async function readStreamed(file: LocalFile): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of createReadStream(file.absolute)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function uploadGroup(client: DeployClient, group: readonly LocalFile[]): Promise<void> {
-  if (group.length === 1 && group[0]!.size > SMALL_FILE_BYTES) {
-    const file = group[0]!;
-    await withRetries(async () => client.putBlob(file.sha256, await readStreamed(file)), CONTENT_ADDRESSED);
-    return;
+/** Uploads what the provider lacks of one batch; `claimed` keeps a blob shared by batches from going twice. */
+async function shipBatch(
+  client: DeployClient,
+  batch: HashedBatch,
+  claimed: Set<string>,
+): Promise<{ count: number; bytes: number }> {
+  const manifest = batch.files.map(({ path, sha256, size }) => ({ path, sha256, size }));
+  const missing = await withRetries(() => client.missing(manifest), CONTENT_ADDRESSED);
+  const todo = missing.filter((sha256) => !claimed.has(sha256));
+  for (const sha256 of todo) claimed.add(sha256);
+  const small = todo.flatMap((sha256) => {
+    const bytes = batch.bytes.get(sha256);
+    return bytes ? [{ sha256, bytes }] : [];
+  });
+  if (small.length > 0) await withRetries(() => client.putBlobBatch(small), CONTENT_ADDRESSED);
+  const large = batch.files.filter((file) => todo.includes(file.sha256) && !batch.bytes.has(file.sha256));
+  for (const file of new Map(large.map((f) => [f.sha256, f])).values()) {
+    await withRetries(
+      () => client.putBlob(file.sha256, file.size, () => createReadStream(file.absolute)),
+      CONTENT_ADDRESSED,
+    );
   }
-  const blobs = await Promise.all(
-    group.map(async (file) => ({ sha256: file.sha256, bytes: await readFile(file.absolute) })),
-  );
-  await withRetries(() => client.putBlobBatch(blobs), CONTENT_ADDRESSED);
+  const sizes = new Map(batch.files.map((file) => [file.sha256, file.size]));
+  return { count: todo.length, bytes: todo.reduce((sum, sha256) => sum + (sizes.get(sha256) ?? 0), 0) };
 }
 
 export async function deployDirectory(options: DeployDirectoryOptions): Promise<DeployResult> {
   const { dir, client } = options;
-  const concurrency = options.concurrency ?? 8;
+  const concurrency = options.concurrency ?? 4;
   const report = options.onProgress ?? (() => {});
   const paths = await listFiles(dir, loadIgnoreRules(dir, options.ignore));
   if (paths.length === 0) {
-    throw new ProjectsError('INVALID_ARGUMENT', `there is nothing to deploy in ${dir}`, {
-      details: { dir },
-    });
+    throw new ProjectsError('INVALID_ARGUMENT', `there is nothing to deploy in ${dir}`, { details: { dir } });
   }
-  let hashed = 0;
-  const files = await hashFiles(dir, paths, {
-    onFile: () => report({ phase: 'hashing', done: ++hashed, total: paths.length }),
-  });
-  const manifest = files.map(({ path, sha256, size }) => ({ path, sha256, size }));
-  const missing = new Set(await withRetries(() => client.missing(manifest), CONTENT_ADDRESSED));
-  // One file per missing hash: identical files are uploaded once.
-  const toUpload = [
-    ...new Map(files.filter((file) => missing.has(file.sha256)).map((f) => [f.sha256, f])).values(),
-  ];
+  // Hashing and uploading overlap: while the provider stores one batch, the next is being hashed.
+  const files: LocalFile[] = [];
+  const claimed = new Set<string>();
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
   let uploaded = 0;
-  report({ phase: 'uploading', done: 0, total: toUpload.length });
-  await mapLimit(planUploads(toUpload), concurrency, async (group) => {
-    await uploadGroup(client, group);
-    uploaded += group.length;
-    report({ phase: 'uploading', done: uploaded, total: toUpload.length });
-  });
+  let uploadedBytes = 0;
+  for await (const batch of hashInBatches(dir, paths)) {
+    files.push(...batch.files);
+    report({ phase: 'hashing', done: files.length, total: paths.length });
+    const shipping: Promise<void> = shipBatch(client, batch, claimed)
+      .then((sent) => {
+        uploaded += sent.count;
+        uploadedBytes += sent.bytes;
+        report({ phase: 'uploading', done: uploaded, total: claimed.size });
+      })
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => inFlight.delete(shipping));
+    inFlight.add(shipping);
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (failure) break;
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure;
   // Not retried: a repeated create after a lost answer would make a second deployment.
   const created = await client.create({
-    files: manifest,
+    files: files.map(({ path, sha256, size }) => ({ path, sha256, size })),
     runtime: options.runtime ?? { type: 'static' },
     ...(options.message ? { message: options.message } : {}),
     env: options.env ?? {},
@@ -139,7 +168,7 @@ export async function deployDirectory(options: DeployDirectoryOptions): Promise<
     deployment,
     files: files.length,
     bytes: files.reduce((sum, file) => sum + file.size, 0),
-    uploaded: toUpload.length,
-    uploadedBytes: toUpload.reduce((sum, file) => sum + file.size, 0),
+    uploaded,
+    uploadedBytes,
   };
 }

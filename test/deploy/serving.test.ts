@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployDirectory } from '../../src/client/deploy.js';
 import { type DeploySandbox, grantFor, hostOf, hostRequest, startDeploySandbox } from './helpers.js';
@@ -37,12 +38,14 @@ describe('static deployments', () => {
       'assets/app.css': 'body{}',
       'copy.css': 'body{}',
       '404.html': 'custom missing',
+      // Above the batching threshold: streamed on its own.
+      'media/big.bin': 'x'.repeat(1536 * 1024),
     });
 
     const first = await deployDirectory({ dir, client, message: 'first' });
-    expect(first.files).toBe(6);
+    expect(first.files).toBe(7);
     // app.css and copy.css are identical: one blob.
-    expect(first.uploaded).toBe(5);
+    expect(first.uploaded).toBe(6);
     expect(first.deployment.status).toBe('ready');
     expect(first.deployment.production).toBe(false);
     expect(first.deployment.url).toMatch(/^http:\/\/[0-9a-z]{12}--blog\.localhost:\d+\/$/);
@@ -53,6 +56,7 @@ describe('static deployments', () => {
     expect((await hostRequest(env.port, preview, '/docs/')).body).toBe('docs');
     const css = await hostRequest(env.port, preview, '/assets/app.css');
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect((await hostRequest(env.port, preview, '/media/big.bin')).body.length).toBe(1536 * 1024);
     const missing = await hostRequest(env.port, preview, '/nope');
     expect([missing.status, missing.body]).toEqual([404, 'custom missing']);
     expect((await hostRequest(env.port, 'blog.localhost', '/')).status).toBe(404);
@@ -127,7 +131,9 @@ describe('static deployments', () => {
     const { token } = env.hosting.addSite('strict');
     const client = env.client(token);
     const wrongHash = 'a'.repeat(64);
-    await expect(client.putBlob(wrongHash, Buffer.from('hello'))).rejects.toMatchObject({
+    await expect(
+      client.putBlob(wrongHash, 5, () => Readable.from([Buffer.from('hello')])),
+    ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       details: expect.objectContaining({ http_status: 422 }),
     });

@@ -27,6 +27,9 @@ export class BlobStore {
     this.#root = root;
     this.#tmp = join(root, 'tmp');
     mkdirSync(this.#tmp, { recursive: true });
+    // All 256 shard directories up front, so storing a blob is a write and a rename, nothing more.
+    for (let shard = 0; shard < 256; shard++)
+      mkdirSync(join(root, shard.toString(16).padStart(2, '0')), { recursive: true });
   }
 
   path(sha256: string): string {
@@ -43,16 +46,15 @@ export class BlobStore {
 
   /** Keeps `bytes` as blob `sha256` after checking that they hash to it. */
   putBytes(sha256: string, bytes: Uint8Array): void {
+    if (this.has(sha256)) return;
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== sha256) throw mismatch(sha256, actual, bytes.length);
-    if (this.has(sha256)) return;
     const temp = join(this.#tmp, `${sha256}.${randomBytes(6).toString('hex')}`);
     writeFileSync(temp, bytes, { mode: 0o600 });
     this.#place(temp, sha256);
   }
 
   #place(temp: string, sha256: string): void {
-    mkdirSync(join(this.#root, sha256.slice(0, 2)), { recursive: true });
     renameSync(temp, this.path(sha256));
   }
 

@@ -143,11 +143,9 @@ export async function registerDeployRoutes(
 
       v1.post('/deployments', async (request, reply) => {
         const deployment = service.create(siteOf(request), parse(CreateDeploymentRequest, request.body));
-        return reply
-          .status(202)
-          .header('location', `deployments/${deployment.id}`)
-          .header('retry-after', String(RETRY_AFTER_SECONDS))
-          .send(deployment);
+        reply.header('location', `deployments/${deployment.id}`);
+        if (deployment.status !== 'processing') return reply.status(201).send(deployment);
+        return reply.status(202).header('retry-after', String(RETRY_AFTER_SECONDS)).send(deployment);
       });
 
       v1.get('/deployments', async (request) => service.list(siteOf(request)));

@@ -109,9 +109,11 @@ export class DeployService {
       message: request.message,
       env: request.env,
       files,
+      // A static deployment is complete once its blobs are all there; a worker must first start.
+      status: runtime.type === 'static' ? 'ready' : 'processing',
       now: this.#o.now(),
     });
-    this.schedule(row.id);
+    if (row.status === 'processing') this.schedule(row.id);
     return this.view(row);
   }
 

@@ -163,6 +163,7 @@ export class DeployStore {
     message: string | undefined;
     env: Record<string, string>;
     files: readonly ManifestFile[];
+    status: DeploymentStatus;
     now: number;
   }): DeploymentRow {
     const id = newDeploymentId();
@@ -174,12 +175,13 @@ export class DeployStore {
       this.#db
         .prepare(
           `INSERT INTO deploy_deployments (id, site_id, site_name, status, runtime, message, file_count, total_bytes, env, error, created_at)
-           VALUES (?, ?, ?, 'processing', ?, ?, ?, ?, ?, NULL, ?)`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
         )
         .run(
           id,
           input.siteId,
           input.siteName,
+          input.status,
           JSON.stringify(input.runtime),
           input.message ?? null,
           input.files.length,
