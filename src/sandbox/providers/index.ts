@@ -19,7 +19,7 @@ export const SANDBOX_PROVIDERS: readonly SandboxProviderEntry[] = [
     id: 'edge',
     create: (options) => {
       const edge = createEdgeProvider(options);
-      return [edge.module, createEdgeDeployModule(edge.sites)];
+      return [edge.module, createEdgeDeployModule(edge.sites, { publishSecret: options.signingSecret })];
     },
   },
   { id: 'data', create: (options) => [createDataProvider(options)] },
