@@ -3,7 +3,7 @@ import type { TokenResponse } from '../protocol/oauth.js';
 import type { DevicePoll, OrchestratorAuthClient } from './auth.js';
 
 /** RFC 8628 §3.5: on `slow_down` the interval grows by 5 seconds for this and all later polls. */
-const SLOW_DOWN_STEP_SECONDS = 5;
+export const SLOW_DOWN_STEP_SECONDS = 5;
 
 export interface DeviceWait {
   deviceCode: string;

@@ -14,6 +14,8 @@ import { startTestKeyring, type TestBus } from '../helpers/keyring.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 let sandbox: TestSandbox;
+/** Moves the sandbox's clock, to show the orchestrator polls at a pace it calls too fast. */
+let clockOffset = 0;
 let browser: Browser;
 let closeBrowser: () => Promise<void>;
 /** Every byte any command printed in this file: no token may ever be in it. */
@@ -22,7 +24,7 @@ const printed: string[] = [];
 const secrets = new Set<string>();
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
+  sandbox = await startTestSandbox({ now: () => Date.now() + clockOffset });
   ({ browser, close: closeBrowser } = await launchBrowser());
 });
 
@@ -206,7 +208,13 @@ describe('projects login without a human at the terminal', () => {
 
     const pending = await cli(home, ['login', '--check', ref, '--json', '--debug']);
     expect(pending.code).toBe(4);
-    expect(pending.json().data.status).toBe('pending');
+    expect(pending.json().data).toMatchObject({ status: 'pending', check_interval_seconds: 1 });
+    // Checked again "at once" (as the orchestrator's clock sees it): told to slow down, which --check keeps.
+    clockOffset = -10_000;
+    const tooSoon = await cli(home, ['login', '--check', ref, '--json']);
+    clockOffset = 0;
+    expect(tooSoon.code).toBe(4);
+    expect(tooSoon.json().data).toMatchObject({ status: 'pending', check_interval_seconds: 6 });
 
     expect(await humanDecides(user_code, '#approve')).toContain('signed in');
     const done = await cli(home, ['login', '--check', ref, '--json']);

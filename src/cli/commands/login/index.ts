@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { OrchestratorAuthClient } from '../../../client/auth.js';
-import { deviceCodeFailure, waitForDeviceApproval } from '../../../client/device-flow.js';
+import {
+  deviceCodeFailure,
+  SLOW_DOWN_STEP_SECONDS,
+  waitForDeviceApproval,
+} from '../../../client/device-flow.js';
 import { listenForRedirect, newPkce } from '../../../client/loopback.js';
 import { loginFromTokens } from '../../../client/session.js';
 import type { CredentialStore } from '../../../credentials/store.js';
 import type { PendingLogin } from '../../../credentials/types.js';
 import { EXIT, ProjectsError } from '../../../protocol/errors.js';
-import type { TokenResponse } from '../../../protocol/oauth.js';
+import type { DeviceAuthorizationResponse, TokenResponse } from '../../../protocol/oauth.js';
 import type { CommandInput } from '../../command.js';
 import { authClient, credentialStore, orchestratorUrl } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
@@ -72,6 +76,8 @@ function pendingResult(pending: PendingLogin): CommandResult {
       verification_uri_complete: pending.verificationUriComplete,
       user_code: pending.userCode,
       expires_at: new Date(pending.expiresAt).toISOString(),
+      // Checking more often than this makes the orchestrator ask to slow down.
+      check_interval_seconds: pending.interval,
     },
     exitCode: EXIT.actionRequired,
     next: [
@@ -98,6 +104,10 @@ async function checkLogin(factory: Factory, ref: string): Promise<CommandResult>
     Date.now() >= pending.expiresAt
       ? ({ status: 'expired' } as const)
       : await auth.pollDeviceToken(pending.deviceCode);
+  if (poll.status === 'slow_down') {
+    pending.interval += SLOW_DOWN_STEP_SECONDS;
+    await store.savePendingLogin(pending);
+  }
   if (poll.status === 'pending' || poll.status === 'slow_down') return pendingResult(pending);
   await store.deletePendingLogin(ref);
   if (poll.status === 'authorized') return completeLogin(factory, auth, store, poll.tokens);
@@ -140,50 +150,42 @@ async function webLogin(
   }
 }
 
-/**
- * `projects login`: the OAuth device flow. At a terminal it shows the code, opens the browser when there is
- * a desktop, and waits. Without a human at the terminal it returns at once (exit 4) with the URL and code
- * for a human, and `--check <ref>` finishes later — it never waits for someone who is not there (S8).
- */
-export async function runLogin(options: LoginOptions, factory: Factory): Promise<CommandResult> {
-  if (options.check) return checkLogin(factory, options.check);
-  const orchestrator = orchestratorUrl(factory);
-  if (factory.env.PROJECTS_TOKEN) {
-    factory.output.warn('PROJECTS_TOKEN is set: it takes precedence over the login you are creating');
-  }
-  const auth = authClient(factory, orchestrator);
-  const store = await credentialStore(factory);
-  const openTheBrowser = options.browser && hasDesktop(factory.env);
-  if (options.web && factory.interactive) return webLogin(factory, auth, store, openTheBrowser);
-  if (options.web)
-    factory.output.warn('--web needs a human at this terminal; started a device login instead');
-  const device = await auth.startDeviceAuthorization();
-  factory.redactor.register(device.device_code);
-  const expiresAt = Date.now() + device.expires_in * 1000;
-  factory.output.info(
-    `To sign in to ${orchestrator}, open ${device.verification_uri} and enter the code ${device.user_code}`,
-  );
-  if (!factory.interactive) {
-    const pending: PendingLogin = {
-      ref: `lgn_${randomBytes(8).toString('hex')}`,
-      orchestrator,
-      deviceCode: device.device_code,
-      userCode: device.user_code,
-      verificationUri: device.verification_uri,
-      verificationUriComplete: device.verification_uri_complete,
-      interval: device.interval,
-      expiresAt,
-    };
-    await store.savePendingLogin(pending);
-    return pendingResult(pending);
-  }
-  if (options.browser && hasDesktop(factory.env))
-    await openBrowser(factory, device.verification_uri_complete);
+/** Without a human at the terminal: keep the device code under a ref and return at once (S8). */
+async function startPendingLogin(
+  store: CredentialStore,
+  orchestrator: string,
+  device: DeviceAuthorizationResponse,
+): Promise<CommandResult> {
+  const pending: PendingLogin = {
+    ref: `lgn_${randomBytes(8).toString('hex')}`,
+    orchestrator,
+    deviceCode: device.device_code,
+    userCode: device.user_code,
+    verificationUri: device.verification_uri,
+    verificationUriComplete: device.verification_uri_complete,
+    interval: device.interval,
+    expiresAt: Date.now() + device.expires_in * 1000,
+  };
+  await store.savePendingLogin(pending);
+  return pendingResult(pending);
+}
+
+/** At a terminal: wait for the human to confirm the code, polling as the server asks. */
+async function waitForDevice(
+  factory: Factory,
+  auth: OrchestratorAuthClient,
+  store: CredentialStore,
+  device: DeviceAuthorizationResponse,
+): Promise<CommandResult> {
   const task = await factory.output.task(`Waiting for the code ${device.user_code} to be confirmed…`);
   try {
     const tokens = await waitForDeviceApproval(
       auth,
-      { deviceCode: device.device_code, interval: device.interval, expiresAt },
+      {
+        deviceCode: device.device_code,
+        interval: device.interval,
+        expiresAt: Date.now() + device.expires_in * 1000,
+      },
       {
         onSlowDown: (interval) =>
           factory.output.debug(`the orchestrator asked to slow down: polling every ${interval} s`),
@@ -195,6 +197,35 @@ export async function runLogin(options: LoginOptions, factory: Factory): Promise
     task.fail();
     throw error;
   }
+}
+
+/**
+ * `projects login`: the OAuth device flow (or `--web`, a loopback redirect). At a terminal it shows the
+ * code, opens the browser when there is a desktop, and waits. Without a human at the terminal it returns
+ * at once (exit 4) with the URL and code for a human, and `--check <ref>` finishes later — it never waits
+ * for someone who is not there (S8).
+ */
+export async function runLogin(options: LoginOptions, factory: Factory): Promise<CommandResult> {
+  if (options.check) return checkLogin(factory, options.check);
+  const orchestrator = orchestratorUrl(factory);
+  if (factory.env.PROJECTS_TOKEN) {
+    factory.output.warn('PROJECTS_TOKEN is set: it takes precedence over the login you are creating');
+  }
+  const auth = authClient(factory, orchestrator);
+  const store = await credentialStore(factory);
+  const openTheBrowser = options.browser && hasDesktop(factory.env);
+  if (options.web && factory.interactive) return webLogin(factory, auth, store, openTheBrowser);
+  if (options.web) {
+    factory.output.warn('--web needs a human at this terminal; started a device login instead');
+  }
+  const device = await auth.startDeviceAuthorization();
+  factory.redactor.register(device.device_code);
+  factory.output.info(
+    `To sign in to ${orchestrator}, open ${device.verification_uri} and enter the code ${device.user_code}`,
+  );
+  if (!factory.interactive) return startPendingLogin(store, orchestrator, device);
+  if (openTheBrowser) await openBrowser(factory, device.verification_uri_complete);
+  return waitForDevice(factory, auth, store, device);
 }
 
 export function run(factory: Factory, input: CommandInput): Promise<CommandResult> {
