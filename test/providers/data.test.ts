@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProviderClient } from '../../src/client/provider-client.js';
-import type { RunningSandbox } from '../../src/sandbox/server.js';
-import { linkNewAccount, providerClient, startProviderSandbox } from './harness.js';
+import { ProviderClient } from '../../src/client/provider-client.js';
+import { issuePaymentToken } from '../../src/sandbox/orchestrator/money/tokens.js';
+import { readProviderSecrets } from '../../src/sandbox/provider-secrets.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { linkNewAccount } from './harness.js';
 
 const run = promisify(execFile);
 
-/** Runs curl against the KV API; returns the HTTP status and the body. */
+/** Runs curl; returns the HTTP status and the body. */
 async function curl(args: string[]): Promise<{ status: number; body: string }> {
   const { stdout } = await run('curl', ['-sS', '--max-time', '10', '-w', '\n%{http_code}', ...args]);
   const cut = stdout.lastIndexOf('\n');
@@ -15,13 +17,18 @@ async function curl(args: string[]): Promise<{ status: number; body: string }> {
 }
 
 describe('data provider: KV store over HTTP', () => {
-  let sandbox: RunningSandbox;
+  let sandbox: TestSandbox;
   let client: ProviderClient;
   let accountToken: string;
 
   beforeAll(async () => {
-    sandbox = await startProviderSandbox();
-    client = providerClient(sandbox, 'data');
+    sandbox = await startTestSandbox();
+    const secret = readProviderSecrets(sandbox.db).find((provider) => provider.id === 'data')!.signingSecret;
+    client = new ProviderClient({
+      baseUrl: `${sandbox.url}/providers/data/`,
+      secret,
+      orchestratorId: 'sandbox',
+    });
     accountToken = await linkNewAccount(sandbox, client);
   });
   afterAll(async () => sandbox?.close());
@@ -37,36 +44,38 @@ describe('data provider: KV store over HTTP', () => {
     const oldToken = created.access_configuration?.KV_REST_API_TOKEN;
     expect(url).toMatch(/\/providers\/data\/kv\/res_/);
     expect(oldToken).toMatch(/^kv_/);
+    const auth = (token: string | undefined) => ['-H', `Authorization: Bearer ${token}`];
 
     const put = await curl([
       '-X',
       'PUT',
-      '-H',
-      `Authorization: Bearer ${oldToken}`,
+      ...auth(oldToken),
       '--data-binary',
       'hello world',
       `${url}/greeting`,
     ]);
     expect(put.status).toBe(200);
-    const get = await curl(['-H', `Authorization: Bearer ${oldToken}`, `${url}/greeting`]);
-    expect(get).toEqual({ status: 200, body: 'hello world' });
+    expect(await curl([...auth(oldToken), `${url}/greeting`])).toEqual({ status: 200, body: 'hello world' });
+    expect(JSON.parse((await curl([...auth(oldToken), `${url}?prefix=gr`])).body)).toEqual({
+      keys: ['greeting'],
+    });
 
     const rotated = await client.rotateCredentials(accountToken, created.id);
     const newToken = rotated.access_configuration?.KV_REST_API_TOKEN;
     expect(newToken).toMatch(/^kv_/);
     expect(newToken).not.toBe(oldToken);
-    expect((await curl(['-H', `Authorization: Bearer ${oldToken}`, `${url}/greeting`])).status).toBe(401);
-    expect(await curl(['-H', `Authorization: Bearer ${newToken}`, `${url}/greeting`])).toEqual({
-      status: 200,
-      body: 'hello world',
-    });
+    expect((await curl([...auth(oldToken), `${url}/greeting`])).status).toBe(401);
+    expect(await curl([...auth(newToken), `${url}/greeting`])).toEqual({ status: 200, body: 'hello world' });
 
-    const fetched = await client.getResource(accountToken, created.id);
-    expect(fetched.access_configuration).toBeUndefined();
+    expect((await client.getResource(accountToken, created.id)).access_configuration).toBeUndefined();
+    const renamed = await client.updateService(accountToken, created.id, {
+      configuration: { name: 'sessions' },
+    });
+    expect(renamed.details).toMatchObject({ name: 'sessions' });
 
     const removed = await client.removeResource(accountToken, created.id);
     expect(removed.status).toBe('removed');
-    expect((await curl(['-H', `Authorization: Bearer ${newToken}`, `${url}/greeting`])).status).toBe(401);
+    expect((await curl([...auth(newToken), `${url}/greeting`])).status).toBe(401);
   });
 
   it('replays the first answer for a retried creation with the same idempotency key', async () => {
@@ -78,5 +87,54 @@ describe('data provider: KV store over HTTP', () => {
     await expect(
       client.createResource(accountToken, { ...body, configuration: { name: 'other' } }),
     ).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+  });
+
+  it('bills the paid tier monthly through the orchestrator, and removal stops the billing', async () => {
+    const quote = await client.quote({ service_id: 'kv:pro', configuration: {} });
+    expect(quote).toMatchObject({ price: 900, billing: 'recurring', interval: 'month', refundable: false });
+    const token = issuePaymentToken(sandbox.db, {
+      userId: sandbox.user.id,
+      actor: `human:${sandbox.user.email}`,
+      projectId: null,
+      providerId: 'data',
+      maxAmount: quote.price,
+      currency: 'usd',
+      idempotencyKey: 'issue-kv-pro',
+    }).token;
+    const pro = await client.createResource(accountToken, {
+      service_id: 'kv:pro',
+      configuration: {},
+      idempotency_key: 'run_test:step_kv_pro',
+      quote_id: quote.id,
+      payment_credentials: {
+        type: 'payment_token',
+        token,
+        capture_url: `${sandbox.url}/v1/provider/captures`,
+      },
+    });
+    expect(pro.billing).toMatchObject({
+      status: 'active',
+      amount: 900,
+      billing: 'recurring',
+      interval: 'month',
+    });
+    expect(pro.details).toMatchObject({ max_keys: 100_000 });
+    // Settings that keep the price can change in place.
+    await expect(
+      client.updateService(accountToken, pro.id, { configuration: { name: 'x' } }),
+    ).resolves.toMatchObject({
+      details: { name: 'x' },
+    });
+    const removed = await client.removeResource(accountToken, pro.id);
+    expect(removed.billing.status).toBe('canceled');
+    expect((await client.getResource(accountToken, pro.id)).billing.status).toBe('canceled');
+  });
+
+  it('hands out a one-time dashboard link listing the account’s resources', async () => {
+    const link = await client.createDeepLink(accountToken, { purpose: 'dashboard' });
+    const page = await fetch(link.url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('kv:pro');
+    expect((await fetch(link.url)).status).toBe(404);
   });
 });

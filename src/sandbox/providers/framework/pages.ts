@@ -71,8 +71,10 @@ export async function registerPages(app: FastifyInstance, rt: ProviderRuntime, p
     );
   });
   app.get('/dashboard/:token', async (request, reply) => {
-    const link = findLink(rt, (request.params as Form).token, 'dashboard');
+    const token = (request.params as Form).token ?? '';
+    const link = findLink(rt, token, 'dashboard');
     if (!link) return expiredPage(reply);
+    useLink(rt, token);
     return dashboardPage(reply, rt, providerName, link.account);
   });
 }
