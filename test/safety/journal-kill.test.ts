@@ -173,7 +173,8 @@ describe('journal under SIGKILL', () => {
       const outcome = await rerunToCompletion(journal);
       assertExactlyOneCharge(outcome);
     }
-  });
+    // Up to 24 process starts: generous on a loaded 2-core machine, still bounded.
+  }, 120_000);
 
   it('a journal write killed half-way leaves the previous or the next version, never a torn file', async () => {
     projectDir = mkdtempSync(join(tmpdir(), 'projects-kill-'));
