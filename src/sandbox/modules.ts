@@ -20,6 +20,7 @@ const ORCHESTRATOR_MODULES: readonly ((env: OrchestratorEnv) => Promise<SandboxM
     (await import('./orchestrator/money/module.js')).moneyModule({
       secretFor: (id) => providers.find((provider) => provider.id === id)?.signingSecret,
     }),
+  async ({ providers }) => (await import('./orchestrator/runs/index.js')).runsModule({ providers }),
 ];
 
 export interface LoadModulesOptions {

@@ -1,0 +1,94 @@
+import type { SandboxContext, SandboxModule } from '../../context.js';
+import { IdentityStore } from '../identity/store.js';
+import { acceptForms } from '../identity/web-session.js';
+import { ACCOUNTS_MIGRATION, Accounts } from './accounts.js';
+import { registerApprovalRoutes } from './approval-routes.js';
+import { APPROVALS_MIGRATION } from './approvals.js';
+import { Catalog } from './catalog.js';
+import { registerPages } from './pages.js';
+import { PROJECTS_MIGRATION, ProjectStore } from './projects.js';
+import { ProviderCalls } from './provider-calls.js';
+import { type HumanGates, Provisioner } from './provision.js';
+import { QUOTES_MIGRATION, QuoteStore } from './quotes.js';
+import {
+  type ProviderRegistration,
+  ProviderRegistry,
+  REGISTRY_MIGRATION,
+  termsPartyFor,
+} from './registry.js';
+import { ResourceActions } from './resource-actions.js';
+import { RESOURCES_MIGRATION, ResourceStore } from './resources.js';
+import { registerCatalogRoutes, registerProjectRoutes, registerProvisionRoutes } from './routes.js';
+
+export { type ApprovalInput, createApproval, gateOnApproval, onApprovalDecided } from './approvals.js';
+export type { ProviderRegistration } from './registry.js';
+
+export interface RunsModuleOptions {
+  /** The providers this orchestrator talks to (the sandbox's own, from the composition root). */
+  providers: readonly ProviderRegistration[];
+  /** Sent to providers as `Projects-Orchestrator`. */
+  orchestratorId?: string;
+}
+
+/**
+ * The orchestrator's provisioning brain: provider registry, aggregated catalog, projects, quotes,
+ * policy, approvals (API and pages), provision runs, account linking and resources. Mounted after the
+ * identity module, whose root hook authenticates these routes.
+ */
+export function runsModule(options: RunsModuleOptions): SandboxModule {
+  return {
+    name: 'orchestrator:runs',
+    migrations: [
+      [
+        REGISTRY_MIGRATION,
+        PROJECTS_MIGRATION,
+        APPROVALS_MIGRATION,
+        QUOTES_MIGRATION,
+        RESOURCES_MIGRATION,
+        ACCOUNTS_MIGRATION,
+      ].join(';\n'),
+    ],
+    prefix: '',
+    async register(app, ctx) {
+      const registry = new ProviderRegistry(ctx.db);
+      const calls = new ProviderCalls(options.orchestratorId ?? 'sandbox', ctx.now);
+      const catalog = new Catalog(registry, calls, ctx.now);
+      const projects = new ProjectStore(ctx.db);
+      const resources = new ResourceStore(ctx.db);
+      const accounts = new Accounts(ctx.db, calls, ctx.baseUrl, ctx.now);
+      const provisioner = new Provisioner({
+        ctx,
+        registry,
+        catalog,
+        calls,
+        projects,
+        quotes: new QuoteStore(ctx.db),
+        resources,
+        accounts,
+        gates: identityGates(ctx),
+      });
+      const actions = new ResourceActions(ctx, registry, calls, accounts, resources);
+      const deps = { ctx, catalog, projects, resources, provisioner, actions };
+      acceptForms(app);
+      registerCatalogRoutes(app, deps);
+      registerProjectRoutes(app, deps);
+      registerProvisionRoutes(app, deps);
+      registerApprovalRoutes(app, ctx);
+      registerPages(app, ctx, registry, accounts);
+    },
+    async onListen(ctx) {
+      new ProviderRegistry(ctx.db).seed(ctx.baseUrl(), options.providers, new Date(ctx.now()));
+      return async () => {};
+    },
+  };
+}
+
+/** Terms acceptances and payment methods are the identity module's records. */
+function identityGates(ctx: SandboxContext): HumanGates {
+  const store = new IdentityStore(ctx.db);
+  return {
+    termsAccepted: (userId, provider) =>
+      store.termsAcceptedAt(userId, termsPartyFor(provider.id), provider.termsVersion) !== undefined,
+    hasPaymentMethod: (userId) => store.listPaymentMethods(userId).length > 0,
+  };
+}

@@ -1,0 +1,332 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+import { canonicalHash } from '../../../core/canonical-json.js';
+import { ProjectsError } from '../../../protocol/errors.js';
+import type {
+  Approval,
+  CatalogService,
+  Project,
+  ProvisionRequest,
+  ProvisionResponse,
+  Quote,
+} from '../../../protocol/orchestrator.js';
+import type { PaymentCredentials, Quote as ProviderQuote } from '../../../protocol/provider.js';
+import type { Principal } from '../../../protocol/scopes.js';
+import type { SandboxContext } from '../../context.js';
+import { appendAudit } from '../audit/chain.js';
+import { withIdempotency } from '../money/idempotency.js';
+import { issuePaymentToken } from '../money/tokens.js';
+import { assertScope } from './access.js';
+import type { Accounts } from './accounts.js';
+import { gateOnApproval, releaseApproval } from './approvals.js';
+import type { Catalog } from './catalog.js';
+import { validateConfiguration, withName } from './config.js';
+import { checkIntent, type IntentFindings } from './intent.js';
+import { decidePolicy } from './policy.js';
+import type { ProjectStore } from './projects.js';
+import type { ProviderCalls } from './provider-calls.js';
+import type { QuoteStore } from './quotes.js';
+import type { ProviderRegistry, RegisteredProvider } from './registry.js';
+import type { ResourceStore } from './resources.js';
+
+/** The human gates kept by the identity side of the orchestrator: terms accepted, a card on file. */
+export interface HumanGates {
+  termsAccepted(userId: string, provider: RegisteredProvider): boolean;
+  hasPaymentMethod(userId: string): boolean;
+}
+
+export interface ProvisionDeps {
+  ctx: SandboxContext;
+  registry: ProviderRegistry;
+  catalog: Catalog;
+  calls: ProviderCalls;
+  projects: ProjectStore;
+  quotes: QuoteStore;
+  resources: ResourceStore;
+  accounts: Accounts;
+  gates: HumanGates;
+}
+
+/** What the idempotency store keeps of a finished provision: references, never the credentials. */
+interface ProvisionRecord {
+  resource_id: string;
+}
+
+interface Attempt {
+  principal: Principal;
+  project: Project;
+  provider: RegisteredProvider;
+  service: CatalogService;
+  configuration: Record<string, unknown>;
+  request: ProvisionRequest;
+}
+
+/**
+ * A provision run: quote → exact intent (S1) → policy → approval gate → provider terms → account link →
+ * payment token → resource. Each gate answers with its code and where a human satisfies it; a rerun of
+ * the same command finds the decision (bound to the plan hash) and, through the idempotency key,
+ * never buys twice.
+ */
+export class Provisioner {
+  constructor(private readonly deps: ProvisionDeps) {}
+
+  async provision(
+    principal: Principal,
+    projectId: string,
+    request: ProvisionRequest,
+    reply?: FastifyReply,
+  ): Promise<ProvisionResponse> {
+    const attempt = await this.prepare(principal, projectId, request);
+    const { ctx } = this.deps;
+    const { result, replayed } = await withIdempotency<ProvisionRecord>(
+      ctx.db,
+      {
+        scope: `provision:${principal.userId}`,
+        key: request.idempotency_key,
+        body: { project: projectId, ...request, idempotency_key: undefined },
+        now: ctx.now(),
+      },
+      () => this.audited(attempt, () => this.run(attempt)),
+      reply ? { reply } : {},
+    );
+    return this.answer(principal.userId, result.resource_id, replayed);
+  }
+
+  /** Resolves and validates everything that costs nothing: project, service, configuration. */
+  private async prepare(
+    principal: Principal,
+    projectId: string,
+    request: ProvisionRequest,
+  ): Promise<Attempt> {
+    const project = this.deps.projects.get(principal.userId, projectId);
+    const [providerId = '', serviceId = ''] = splitRef(request.service);
+    const provider = this.deps.registry.get(providerId);
+    const service = await this.deps.catalog.service(providerId, serviceId);
+    assertScope(principal, service.pricing.type === 'paid' ? 'provision:paid' : 'provision:free');
+    const configuration = withName(service, request.config, request.name);
+    validateConfiguration(service, configuration);
+    return { principal, project, provider, service, configuration, request };
+  }
+
+  private async run(attempt: Attempt): Promise<ProvisionRecord> {
+    const { principal, provider, service, configuration, request } = attempt;
+    const answer = await this.deps.calls.client(provider).quote({ service_id: service.id, configuration });
+    assertPurchasable(answer, request, principal);
+    const findings = this.intent(attempt, answer);
+    const quote = this.deps.quotes.record(
+      { userId: principal.userId, projectId: attempt.project.id, provider: provider.id },
+      answer,
+      findings.warnings,
+      new Date(this.deps.ctx.now()),
+    );
+    const approval = this.gate(attempt, quote, findings);
+    try {
+      return await this.buy(attempt, quote, approval);
+    } catch (error) {
+      if (approval) releaseApproval(this.deps.ctx.db, approval.id);
+      throw error;
+    }
+  }
+
+  private intent(attempt: Attempt, answer: ProviderQuote): IntentFindings {
+    const history = this.deps.resources.namesInProject(attempt.project.id);
+    return checkIntent(attempt.service.kind, attempt.request.name, answer, history);
+  }
+
+  /**
+   * Policy, then the approval bound to the plan hash. An approved approval is claimed at once (inside the
+   * gate's transaction) so that two concurrent runs of one plan cannot both spend it.
+   */
+  private gate(attempt: Attempt, quote: Quote, findings: IntentFindings): Approval | null {
+    const decision = decidePolicy({
+      amount: quote.price,
+      refundable: quote.refundable,
+      // What the human types to approve an irreversible purchase: the exact name, else the service.
+      itemName: findings.nameOffered ?? findings.nameAsked ?? attempt.request.service,
+      intentWarnings: findings.warnings,
+    });
+    if (decision.action === 'go') return null;
+    const { principal, provider, service, project, request } = attempt;
+    const planHash = canonicalHash({
+      project: project.id,
+      provider: provider.id,
+      service: service.id,
+      config: attempt.configuration,
+      name_asked: findings.nameAsked,
+      name_offered: findings.nameOffered,
+      price: quote.price,
+      currency: quote.currency,
+    });
+    return gateOnApproval(
+      this.deps.ctx,
+      {
+        userId: principal.userId,
+        kind: 'purchase',
+        title: `Buy ${findings.nameOffered ?? service.name} from ${provider.name}`,
+        planHash,
+        projectId: project.id,
+        runId: request.run_id ?? null,
+        provider: provider.id,
+        service: service.id,
+        nameAsked: findings.nameAsked,
+        nameOffered: findings.nameOffered,
+        price: { amount: quote.price, currency: quote.currency },
+        billing: quote.billing,
+        refundable: quote.refundable,
+        warnings: [...decision.reasons, ...quoteWarnings(quote)],
+        confirmation: decision.confirmation,
+      },
+      decision.reasons,
+      request.idempotency_key,
+    );
+  }
+
+  private async buy(attempt: Attempt, quote: Quote, approval: Approval | null): Promise<ProvisionRecord> {
+    const { principal, provider, service, project, configuration, request } = attempt;
+    const { ctx, gates } = this.deps;
+    if (!gates.termsAccepted(principal.userId, provider)) throw termsRequired(provider);
+    const accountToken = await this.deps.accounts.tokenFor(principal, provider);
+    const payment = quote.price > 0 ? this.paymentFor(attempt, quote) : undefined;
+    const created = await this.deps.calls.client(provider).createResource(accountToken, {
+      service_id: service.id,
+      configuration,
+      idempotency_key: providerKey(principal.userId, request.idempotency_key),
+      ...(payment ? { quote_id: quote.provider_quote_id, payment_credentials: payment } : {}),
+    });
+    const resource = this.deps.resources.create(
+      {
+        userId: principal.userId,
+        projectId: project.id,
+        provider: provider.id,
+        service: service.id,
+        name: quote.name_offered ?? request.name ?? null,
+        providerResourceId: created.id,
+        price: quote.price > 0 ? { amount: quote.price, currency: quote.currency } : null,
+        quoteId: quote.id,
+        approvalId: approval?.id ?? null,
+        credentials: created.access_configuration ?? {},
+      },
+      new Date(ctx.now()),
+    );
+    return { resource_id: resource.id };
+  }
+
+  private paymentFor(attempt: Attempt, quote: Quote): PaymentCredentials {
+    const { principal, provider, project, request } = attempt;
+    const { ctx, gates } = this.deps;
+    if (!gates.hasPaymentMethod(principal.userId)) {
+      throw new ProjectsError('PAYMENT_METHOD_REQUIRED', 'add a payment method before buying anything', {
+        httpStatus: 402,
+        details: { url: `${ctx.baseUrl()}/billing` },
+        next: [{ command: `open ${ctx.baseUrl()}/billing`, why: 'a human adds a card on the billing page' }],
+      });
+    }
+    const token = issuePaymentToken(ctx.db, {
+      userId: principal.userId,
+      actor: principal.actor,
+      projectId: project.id,
+      runId: request.run_id ?? null,
+      providerId: provider.id,
+      maxAmount: quote.price,
+      currency: quote.currency,
+      idempotencyKey: `${request.idempotency_key}:payment`,
+      description: `${attempt.service.name} ${quote.name_offered ?? ''}`.trim(),
+      now: ctx.now(),
+    });
+    return {
+      type: 'payment_token',
+      token: token.token,
+      capture_url: `${ctx.baseUrl()}/v1/provider/captures`,
+    };
+  }
+
+  /** Every outcome of a provision — bought, gated or refused — is appended to the audit log (S5). */
+  private async audited(attempt: Attempt, work: () => Promise<ProvisionRecord>): Promise<ProvisionRecord> {
+    const { principal, project, provider, service, request } = attempt;
+    const event = {
+      userId: principal.userId,
+      actor: principal.actor,
+      runId: request.run_id ?? null,
+      projectId: project.id,
+      action: 'resource.provision',
+    };
+    const details = { service: `${provider.id}/${service.id}`, name: request.name ?? null };
+    try {
+      const record = await work();
+      const { resource } = this.deps.resources.get(principal.userId, record.resource_id);
+      appendAudit(this.deps.ctx.db, {
+        ...event,
+        subject: resource.id,
+        price: resource.price,
+        result: 'ok',
+        details,
+        now: this.deps.ctx.now(),
+      });
+      return record;
+    } catch (error) {
+      const code = error instanceof ProjectsError ? error.code : 'INTERNAL';
+      appendAudit(this.deps.ctx.db, { ...event, result: code, details, now: this.deps.ctx.now() });
+      throw error;
+    }
+  }
+
+  private answer(userId: string, resourceId: string, replayed: boolean): ProvisionResponse {
+    const stored = this.deps.resources.get(userId, resourceId);
+    return {
+      resource: stored.resource,
+      quote: this.deps.quotes.get(stored.quoteId ?? ''),
+      approval_id: stored.approvalId,
+      credentials: this.deps.resources.credentials(resourceId),
+      replayed,
+    };
+  }
+}
+
+function splitRef(ref: string): string[] {
+  const slash = ref.indexOf('/');
+  return [ref.slice(0, slash), ref.slice(slash + 1)];
+}
+
+/** Nothing unavailable, nothing above the caller's `max_price`, nothing paid without the paid scope. */
+function assertPurchasable(answer: ProviderQuote, request: ProvisionRequest, principal: Principal): void {
+  if (answer.availability === 'unavailable') {
+    const name = answer.name_requested ?? request.name ?? answer.service_id;
+    throw new ProjectsError('DOMAIN_UNAVAILABLE', `${name} is not available (${answer.unavailable_reason})`, {
+      httpStatus: 409,
+      details: { name, reason: answer.unavailable_reason },
+    });
+  }
+  if (answer.price > 0) assertScope(principal, 'provision:paid');
+  if (request.max_price !== undefined && answer.price > request.max_price) {
+    throw new ProjectsError(
+      'BUDGET_EXCEEDED',
+      `the quote (${answer.price} ${answer.currency}) is above max_price ${request.max_price}; do not retry`,
+      {
+        httpStatus: 402,
+        details: { price: answer.price, currency: answer.currency, max_price: request.max_price },
+      },
+    );
+  }
+}
+
+function quoteWarnings(quote: Quote): string[] {
+  const warnings: string[] = [];
+  if (quote.premium) warnings.push('premium price: above the standard rate');
+  if (quote.billing === 'recurring' && quote.renewal_price !== null) {
+    warnings.push(`renews every ${quote.interval} at ${quote.renewal_price} ${quote.currency}`);
+  }
+  return warnings;
+}
+
+function termsRequired(provider: RegisteredProvider): ProjectsError {
+  return new ProjectsError('TOS_REQUIRED', `accept ${provider.name}'s terms of service first`, {
+    httpStatus: 403,
+    details: { provider: provider.id, url: provider.termsUrl, version: provider.termsVersion },
+    next: [{ command: `open ${provider.termsUrl}`, why: 'a human reads and accepts the provider terms' }],
+  });
+}
+
+/** The key the provider sees: one per user and CLI key, so that two users' keys can never collide. */
+function providerKey(userId: string, key: string): string {
+  return `idk_${createHash('sha256').update(`${userId}\n${key}`).digest('hex')}`;
+}

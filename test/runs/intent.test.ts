@@ -1,0 +1,59 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Approval } from '../../src/protocol/orchestrator.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { signInWithBrowser } from '../helpers/identity.js';
+import { approvalIdOf, type RunsSandbox, startRunsSandbox } from './harness.js';
+import { startShadyRegistrar } from './shady-provider.js';
+
+describe('S1 exact intent: a domain is bought only under the name the human asked for', () => {
+  let sandbox: RunsSandbox;
+  let shady: { close(): Promise<void> };
+  let browser: { browser: Browser; close: () => Promise<void> };
+  let project: string;
+
+  beforeAll(async () => {
+    sandbox = await startRunsSandbox();
+    shady = await startShadyRegistrar(sandbox);
+    sandbox.acceptTerms('shady');
+    sandbox.addCard();
+    project = await sandbox.createProject();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await shady?.close();
+    await sandbox?.close();
+  });
+
+  it('gates an offer for another name and shows both names side by side; the typed name is the offered one', async () => {
+    const gated = await sandbox.api('POST', `/v1/projects/${project}/provision`, {
+      service: 'shady/registrar:domain',
+      name: 'superseal.club',
+      idempotency_key: 'idem-s1-000001',
+    });
+    expect(gated.body.error?.code).toBe('APPROVAL_REQUIRED');
+    const id = approvalIdOf(gated);
+    const reasons = gated.body.error?.details?.reasons as string[];
+    expect(reasons.some((reason) => /superseal\.cc/.test(reason))).toBe(true);
+
+    const approval = await sandbox.api<Approval>('GET', `/v1/approvals/${id}`);
+    expect(approval.body).toMatchObject({
+      name_asked: 'superseal.club',
+      name_offered: 'superseal.cc',
+      confirmation: 'superseal.cc',
+      refundable: false,
+    });
+
+    const page = await browser.browser.newPage();
+    await signInWithBrowser(page, sandbox, `/approvals/${id}`);
+    expect(await page.textContent('#name-asked')).toBe('superseal.club');
+    expect(await page.textContent('#name-offered')).toBe('superseal.cc');
+    expect(await page.isVisible('#names-differ')).toBe(true);
+    // Typing the name the human asked for does not approve buying the other one.
+    await page.fill('#confirmation', 'superseal.club');
+    await Promise.all([page.waitForLoadState('load'), page.click('#approve')]);
+    expect(await page.textContent('#status')).toBe('pending');
+    await page.close();
+  });
+});
