@@ -38,7 +38,9 @@ describe('edge provider: domains, zones, sites', () => {
       idempotencyKey: key,
     }).token;
   const captures = () =>
-    sandbox.db.prepare("SELECT amount, currency FROM money_captures WHERE provider_id = 'edge'").all();
+    sandbox.db
+      .prepare("SELECT amount, currency FROM money_captures WHERE provider_id = 'edge' ORDER BY rowid")
+      .all();
 
   it('quotes per TLD, non-refundable, with deterministic availability', async () => {
     const club = await quoteDomain('superseal.club');
@@ -91,6 +93,48 @@ describe('edge provider: domains, zones, sites', () => {
     // Nothing stayed reserved and nothing was charged: the name is still for sale.
     expect((await quoteDomain('refused-purchase.dev')).availability).toBe('available');
     expect(captures()).toHaveLength(0);
+
+    // The same step may try again with a good token: it buys once.
+    const bought = await client.createResource(account, {
+      ...base,
+      idempotency_key: 'idk_refused_3',
+      quote_id: quote.id,
+      payment_credentials: {
+        type: 'payment_token',
+        token: paymentToken(quote.price, 'issue-after-refusal'),
+        capture_url: captureUrl(),
+      },
+    });
+    expect(bought.status).toBe('active');
+    expect(captures()).toEqual([{ amount: 1200, currency: 'usd' }]);
+  });
+
+  it('captures only at the orchestrator it is registered with, and redirects only there', async () => {
+    const quote = await quoteDomain('elsewhere.dev');
+    await expect(
+      client.createResource(account, {
+        service_id: 'registrar:domain',
+        configuration: { name: 'elsewhere.dev' },
+        idempotency_key: 'idk_elsewhere',
+        quote_id: quote.id,
+        payment_credentials: {
+          type: 'payment_token',
+          token: paymentToken(quote.price, 'issue-elsewhere'),
+          capture_url: 'http://127.0.0.1:9/v1/provider/captures',
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('capture_url') });
+    await expect(
+      client.requestAccount({
+        email: 'someone@example.org',
+        scopes: [],
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+        redirect_uri: 'https://attacker.example/callback',
+        state: 'state-123456',
+        expires_at: new Date(Date.now() + 60_000).toISOString(),
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('redirect_uri') });
   });
 
   it('captures exactly once at the orchestrator when the purchase is retried 5 times', async () => {
@@ -106,12 +150,13 @@ describe('edge provider: domains, zones, sites', () => {
         capture_url: captureUrl(),
       },
     };
+    const before = captures().length;
     const concurrent = await Promise.all([0, 1].map(() => client.createResource(account, request)));
     const sequential = [];
     for (let i = 0; i < 3; i++) sequential.push(await client.createResource(account, request));
     const answers = [...concurrent, ...sequential];
     expect(new Set(answers.map((answer) => answer.id)).size).toBe(1);
-    expect(captures()).toEqual([{ amount: 1299, currency: 'usd' }]);
+    expect(captures().slice(before)).toEqual([{ amount: 1299, currency: 'usd' }]);
     const first = answers[0]!;
     expect(first.billing).toMatchObject({ status: 'paid', amount: 1299, refundable: false });
     expect(first.billing.capture_id).toMatch(/^cap_/);
