@@ -53,7 +53,7 @@ async function signedInWithFileStore() {
   const store = await openCredentialStore({ env: whoamiEnv });
   await store.saveLogin({
     orchestrator: url,
-    accessToken: 'pja_BenchAccessToken0123456789abc',
+    accessToken: 'pat_BenchAccessToken0123456789abc',
     scopes: ['read'],
     savedAt: 0,
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/core/paths.js';
 import { openCredentialStore } from '../../src/credentials/store.js';
+import { TOKEN_PREFIXES } from '../../src/protocol/oauth.js';
 import { runCli } from '../helpers/cli.js';
 import { startSilentBus, type TestBus } from '../helpers/keyring.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
@@ -57,7 +58,7 @@ describe('the built binary', () => {
     const env = { PROJECTS_HOME: dir, PROJECTS_CREDENTIAL_STORE: 'file' };
     const store = await openCredentialStore({ env });
     const deviceCode = (await store.getPendingLogin(ref))?.deviceCode;
-    expect(deviceCode).toMatch(/^pjd_/);
+    expect(deviceCode?.startsWith(`${TOKEN_PREFIXES.deviceCode}_`)).toBe(true);
     const file = join(resolvePaths(env).configDir, 'credentials.enc.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8')).not.toContain(deviceCode!);

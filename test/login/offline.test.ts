@@ -6,7 +6,8 @@ import { testIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { parseDuration } from '../../src/core/duration.js';
 
-const SECRET = 'pjt_OfflineTestTokenValue0123456789';
+// Deliberately not shaped like an issued token, so only its registration can redact it.
+const SECRET = 'offline-test-token-value-0123456789';
 
 async function run(argv: string[], options: { env?: NodeJS.ProcessEnv; tty?: boolean } = {}) {
   const io = testIO({ tty: options.tty ?? false });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestIO, testIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { openCredentialStore } from '../../src/credentials/store.js';
+import { TOKEN_PREFIXES } from '../../src/protocol/oauth.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 let sandbox: TestSandbox;
@@ -65,7 +66,7 @@ describe('projects token', () => {
     );
     expect(result.code).toBe(0);
     const token = result.out.trim();
-    expect(token).toMatch(/^pjt_/);
+    expect(token.startsWith(`${TOKEN_PREFIXES.apiToken}_`)).toBe(true);
     expect(result.out).toBe(`${token}\n`);
     expect(result.err).toContain('debug: → POST');
     expect(result.err).not.toContain(token);
