@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { DEPLOYMENT_ID_PATTERN } from '../../../protocol/deploy.js';
+import { ProjectsError } from '../../../protocol/errors.js';
+import { mintPublishGrant } from '../../../protocol/publish-grant.js';
+import type { Principal } from '../../../protocol/scopes.js';
+import type { SandboxContext, SandboxModule } from '../../context.js';
+import type { SandboxProvider } from '../../provider-secrets.js';
+import { appendAudit } from '../audit/chain.js';
+import { requireScope } from '../principal.js';
+import { gateOnApproval } from '../runs/index.js';
+import { ProjectStore } from '../runs/projects.js';
+import { ResourceStore } from '../runs/resources.js';
+
+/**
+ * The production gate of deployments (DESIGN.md §3): `POST /v1/projects/:id/publish-grants` answers a
+ * publish grant — which the provider requires before it moves a site's production alias — when the
+ * credential is a token carrying `deploy:production` (policy pre-authorized it, e.g. CI), or when a human
+ * approved this exact publication (an `apr_…` of kind `deploy_production`, typed confirmation: the
+ * deployment id). A human's own login is not enough by itself: an agent in the same shell holds it too.
+ */
+
+export const PublishGrantRequest = z.object({
+  provider: z.string().min(1),
+  site_id: z.string().min(1),
+  deployment_id: z.string().regex(DEPLOYMENT_ID_PATTERN),
+});
+export type PublishGrantRequest = z.infer<typeof PublishGrantRequest>;
+
+export interface PublishGrantAnswer {
+  grant: string;
+  expires_at: string;
+  authorized_by: 'scope' | 'approval';
+  approval_id: string | null;
+}
+
+function parseBody(body: unknown): PublishGrantRequest {
+  const parsed = PublishGrantRequest.safeParse(body ?? {});
+  if (!parsed.success) {
+    throw new ProjectsError('INVALID_ARGUMENT', 'the request body is invalid', {
+      httpStatus: 400,
+      details: { issues: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) },
+    });
+  }
+  return parsed.data;
+}
+
+/** Who may publish, and on whose word. Throws APPROVAL_REQUIRED (exit 4) while a human has not decided. */
+function authorize(
+  ctx: SandboxContext,
+  principal: Principal,
+  projectId: string,
+  body: PublishGrantRequest,
+): Pick<PublishGrantAnswer, 'authorized_by' | 'approval_id'> {
+  if (principal.kind === 'token' && principal.scopes.includes('deploy:production')) {
+    return { authorized_by: 'scope', approval_id: null };
+  }
+  const plan = { project: projectId, provider: body.provider, site: body.site_id, deployment: body.deployment_id };
+  const approval = gateOnApproval(
+    ctx,
+    {
+      userId: principal.userId,
+      kind: 'deploy_production',
+      title: `Publish ${body.deployment_id} to production (${body.provider} site ${body.site_id})`,
+      planHash: createHash('sha256').update(JSON.stringify(plan)).digest('hex'),
+      projectId,
+      provider: body.provider,
+      service: 'hosting:site',
+      billing: 'free',
+      refundable: true,
+      confirmation: body.deployment_id,
+    },
+    ['production deploys need a human approval or a token with the deploy:production scope'],
+    `publish:${body.deployment_id}`,
+  );
+  return { authorized_by: 'approval', approval_id: approval.id };
+}
+
+export function publishModule(options: { providers: readonly SandboxProvider[] }): SandboxModule {
+  return {
+    name: 'orchestrator:publish',
+    prefix: '',
+    migrations: [],
+    async register(app, ctx) {
+      const projects = new ProjectStore(ctx.db);
+      const resources = new ResourceStore(ctx.db);
+      app.post<{ Params: { id: string } }>('/v1/projects/:id/publish-grants', async (request, reply) => {
+        const principal = requireScope(request, 'deploy:preview');
+        const body = parseBody(request.body);
+        const project = projects.get(principal.userId, request.params.id);
+        const provider = options.providers.find((candidate) => candidate.id === body.provider);
+        const owned = resources
+          .listByProject(project.id)
+          .some(
+            (resource) =>
+              resource.provider === body.provider &&
+              resource.provider_resource_id === body.site_id &&
+              resource.status === 'active',
+          );
+        if (!provider || !owned) {
+          throw new ProjectsError('NOT_FOUND', `no site ${body.site_id} at ${body.provider} in this project`, {
+            httpStatus: 404,
+          });
+        }
+        const audit = { userId: principal.userId, actor: principal.actor, projectId: project.id, now: ctx.now() };
+        let authorized: Pick<PublishGrantAnswer, 'authorized_by' | 'approval_id'>;
+        try {
+          authorized = authorize(ctx, principal, project.id, body);
+        } catch (error) {
+          const result = error instanceof ProjectsError ? error.code : 'INTERNAL';
+          appendAudit(ctx.db, { ...audit, action: 'deploy.publish', subject: body.deployment_id, result });
+          throw error;
+        }
+        const { grant, expiresAt } = mintPublishGrant(
+          provider.signingSecret,
+          { site: body.site_id, deployment: body.deployment_id },
+          ctx.now(),
+        );
+        appendAudit(ctx.db, {
+          ...audit,
+          action: 'deploy.publish',
+          subject: body.deployment_id,
+          result: 'ok',
+          details: { site: body.site_id, provider: body.provider, ...authorized },
+        });
+        const answer: PublishGrantAnswer = { grant, expires_at: expiresAt.toISOString(), ...authorized };
+        return reply.status(201).send(answer);
+      });
+    },
+  };
+}

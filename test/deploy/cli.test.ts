@@ -1,0 +1,109 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testIO } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { openCredentialStore } from '../../src/credentials/store.js';
+import { type RunsSandbox, startRunsSandbox } from '../runs/harness.js';
+import { hostOf, hostRequest } from './helpers.js';
+
+const TEMPLATE = join(import.meta.dirname, '../../templates/worker');
+
+let sandbox: RunsSandbox;
+let work: string;
+let port: number;
+let projectDir: string;
+let env: NodeJS.ProcessEnv;
+
+/** Runs `projects …` in-process against the sandbox, as the agent or CI token `token`. */
+async function projects(args: string[], token: string) {
+  const io = testIO();
+  const code = await main(args, { io, env: { ...env, PROJECTS_TOKEN: token }, cwd: projectDir });
+  return { code, out: io.out(), err: io.err(), json: () => JSON.parse(io.out()) };
+}
+
+beforeAll(async () => {
+  sandbox = await startRunsSandbox();
+  port = Number(new URL(sandbox.url).port);
+  sandbox.acceptTerms('edge');
+  const projectId = await sandbox.createProject('cli-deploy');
+  const provisioned = await sandbox.api<{ credentials: Record<string, string> }>(
+    'POST',
+    `/v1/projects/${projectId}/provision`,
+    { service: 'edge/hosting:site', config: { name: 'clisite' }, idempotency_key: 'idk_deploy_cli_site' },
+  );
+  expect(provisioned.status).toBe(201);
+  work = mkdtempSync(join(tmpdir(), 'projects-deploy-cli-'));
+  env = {
+    PROJECTS_HOME: join(work, 'home'),
+    PROJECTS_CREDENTIAL_STORE: 'file',
+    PROJECTS_ORCHESTRATOR_URL: sandbox.url,
+    CI: '1',
+  };
+  const store = await openCredentialStore({ env });
+  await store.putResourceSecrets(projectId, {
+    ...provisioned.body.credentials,
+    DATA_URL: 'http://127.0.0.1:9/kv',
+  });
+  store.close();
+  projectDir = join(work, 'app');
+  cpSync(TEMPLATE, projectDir, { recursive: true });
+  writeFileSync(
+    join(projectDir, 'projects.json'),
+    JSON.stringify({ project_id: projectId, deploy: { type: 'worker', main: 'src/index.js' } }),
+  );
+});
+
+afterAll(async () => {
+  await sandbox.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('projects deploy', () => {
+  it('deploys a preview and prints only its URL; --prod stops at the gate with exit 4', async () => {
+    const agent = await sandbox.agentToken(['read', 'deploy:preview']);
+    const preview = await projects(['deploy', '--message', 'first'], agent);
+    expect(preview.code).toBe(0);
+    expect(preview.out).toMatch(/^http:\/\/[0-9a-z]{12}--clisite\.localhost:\d+\/\n$/);
+    const page = await hostRequest(port, hostOf(preview.out.trim()), '/api/health');
+    // The worker sees the project's other credentials, never the edge's own.
+    expect(JSON.parse(page.body)).toEqual({ ok: true, env: ['DATA_URL'] });
+
+    const gated = await projects(['deploy', '--prod', '--json'], agent);
+    expect(gated.code).toBe(4);
+    const envelope = gated.json();
+    expect(envelope).toMatchObject({ ok: false, error: { code: 'APPROVAL_REQUIRED' } });
+    const approvalId = envelope.error.details.approval_id as string;
+    const deploymentId = envelope.error.details.deployment as string;
+    expect(envelope.next.map((step: { command: string }) => step.command)).toEqual(
+      expect.arrayContaining([`projects approve ${approvalId}`, `projects deploy promote ${deploymentId}`]),
+    );
+    expect((await hostRequest(port, 'clisite.localhost', '/')).status).toBe(404);
+
+    const decided = await sandbox.api('POST', `/v1/approvals/${approvalId}/approve`, {
+      confirmation: deploymentId,
+    });
+    expect(decided.status).toBe(200);
+    const promoted = await projects(['deploy', 'promote', deploymentId], agent);
+    expect(promoted.code).toBe(0);
+    expect(promoted.out).toBe(`http://clisite.localhost:${port}/\n`);
+    expect((await hostRequest(port, 'clisite.localhost', '/')).body).toContain('Hello from a worker');
+  });
+
+  it('publishes at once with a deploy:production token, lists, and rolls back instantly', async () => {
+    const ci = await sandbox.agentToken(['read', 'deploy:preview', 'deploy:production']);
+    writeFileSync(join(projectDir, 'src/page.js'), 'export function page() { return "second"; }\n');
+    const second = await projects(['deploy', '--prod', '--json'], ci);
+    expect(second.code).toBe(0);
+    expect(second.json().data).toMatchObject({ production: true, uploaded: 1 });
+    expect((await hostRequest(port, 'clisite.localhost', '/')).body).toBe('second');
+
+    const list = await projects(['deploy', 'list', '--json'], ci);
+    expect(list.json().data.deployments).toHaveLength(3);
+
+    const rolledBack = await projects(['deploy', 'rollback'], ci);
+    expect(rolledBack.code).toBe(0);
+    expect((await hostRequest(port, 'clisite.localhost', '/')).body).toContain('Hello from a worker');
+  });
+});
