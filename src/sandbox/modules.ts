@@ -21,6 +21,7 @@ const ORCHESTRATOR_MODULES: readonly ((env: OrchestratorEnv) => Promise<SandboxM
       secretFor: (id) => providers.find((provider) => provider.id === id)?.signingSecret,
     }),
   async ({ providers }) => (await import('./orchestrator/runs/index.js')).runsModule({ providers }),
+  async ({ providers }) => (await import('./orchestrator/publish/module.js')).publishModule({ providers }),
 ];
 
 export interface LoadModulesOptions {

@@ -55,7 +55,12 @@ function authorize(
   if (principal.kind === 'token' && principal.scopes.includes('deploy:production')) {
     return { authorized_by: 'scope', approval_id: null };
   }
-  const plan = { project: projectId, provider: body.provider, site: body.site_id, deployment: body.deployment_id };
+  const plan = {
+    project: projectId,
+    provider: body.provider,
+    site: body.site_id,
+    deployment: body.deployment_id,
+  };
   const approval = gateOnApproval(
     ctx,
     {
@@ -98,11 +103,20 @@ export function publishModule(options: { providers: readonly SandboxProvider[] }
               resource.status === 'active',
           );
         if (!provider || !owned) {
-          throw new ProjectsError('NOT_FOUND', `no site ${body.site_id} at ${body.provider} in this project`, {
-            httpStatus: 404,
-          });
+          throw new ProjectsError(
+            'NOT_FOUND',
+            `no site ${body.site_id} at ${body.provider} in this project`,
+            {
+              httpStatus: 404,
+            },
+          );
         }
-        const audit = { userId: principal.userId, actor: principal.actor, projectId: project.id, now: ctx.now() };
+        const audit = {
+          userId: principal.userId,
+          actor: principal.actor,
+          projectId: project.id,
+          now: ctx.now(),
+        };
         let authorized: Pick<PublishGrantAnswer, 'authorized_by' | 'approval_id'>;
         try {
           authorized = authorize(ctx, principal, project.id, body);
