@@ -7,6 +7,7 @@ import type { CommandSpec } from '../command.js';
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'init',
+    load: () => import('./init/index.js'),
     summary: 'Create a project here and link it to an orchestrator',
     args: ['[name]'],
     options: [
@@ -24,6 +25,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'catalog',
+    load: () => import('./catalog/index.js'),
     summary: 'Browse the services providers offer',
     args: ['[filter]'],
     options: [
@@ -41,6 +43,7 @@ export const COMMANDS: CommandSpec[] = [
     subcommands: [
       {
         name: 'show',
+        load: () => import('./catalog/show.js'),
         summary: 'Show one service with its pricing and configuration schema',
         args: ['<service>'],
         examples: ['projects catalog show edge/hosting:site'],
@@ -49,6 +52,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'provision',
+    load: () => import('./provision/index.js'),
     aliases: ['add'],
     summary: 'Quote, authorize, pay for and create a resource at a provider',
     args: ['<service>'],
@@ -68,6 +72,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'approve',
+    load: () => import('./approve/index.js'),
     summary: 'List, inspect, approve or deny pending approvals (a human gate)',
     args: ['[id]'],
     options: [
@@ -142,12 +147,14 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'status',
+    load: () => import('./status/index.js'),
     summary: 'Show the project: resources, credentials by name, approvals, spend',
     needsProject: true,
     examples: ['projects status', 'projects status --json'],
   },
   {
     name: 'env',
+    load: () => import('./env/index.js'),
     summary: "List the project's credentials by env-var name; --pull writes .env",
     needsProject: true,
     options: [{ flags: '--pull', description: 'write .env (mode 0600); values are never printed' }],

@@ -1,0 +1,67 @@
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CommandInput } from '../../command.js';
+import type { Factory } from '../../factory.js';
+import { writeFileAtomic } from '../../local-state.js';
+import type { CommandResult } from '../../output.js';
+import { secretStore } from '../../resource-secrets.js';
+
+export interface EnvOptions {
+  pull: boolean;
+}
+
+export interface EnvData {
+  /** Env-var names held for the project; never their values. */
+  names: string[];
+  store: string;
+  /** The .env written by --pull. */
+  file: string | null;
+}
+
+/**
+ * `projects env`: the project's credentials by env-var name. `--pull` writes them to `.env` (mode 0600,
+ * gitignored by init) for local development; their values are never printed, in any mode.
+ */
+export async function runEnv(options: EnvOptions, factory: Factory): Promise<CommandResult<EnvData>> {
+  const project = factory.requireProject();
+  const store = await secretStore(factory);
+  let names: string[];
+  let file: string | null = null;
+  try {
+    if (options.pull) {
+      const secrets = await store.getResourceSecrets(project.config.project_id);
+      names = Object.keys(secrets).sort();
+      file = join(project.dir, '.env');
+      writeFileAtomic(file, dotenv(secrets, names), 0o600);
+      chmodSync(file, 0o600);
+    } else {
+      names = await store.listResourceSecretNames(project.config.project_id);
+    }
+  } finally {
+    store.close();
+  }
+  const data: EnvData = { names, store: store.kind, file };
+  return {
+    data,
+    human: () => names.join('\n'),
+    warnings: names.length ? [] : ['the project has no credentials yet'],
+    next: file
+      ? [{ command: 'git status --ignored .env', why: 'check that .env stays out of git' }]
+      : names.length
+        ? [{ command: 'projects env --pull', why: 'write them to .env (mode 0600)' }]
+        : [{ command: 'projects catalog', why: 'find something to provision' }],
+  };
+}
+
+/** KEY="value" lines, quoted so that any value survives a dotenv parser and a POSIX shell's `source`. */
+function dotenv(secrets: Record<string, string>, names: string[]): string {
+  const quote = (value: string) =>
+    `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\$/g, '\\$')}"`;
+  return `# Written by \`projects env --pull\`. Secrets: never commit, never print.\n${names
+    .map((name) => `${name}=${quote(secrets[name] ?? '')}`)
+    .join('\n')}\n`;
+}
+
+export function run(factory: Factory, { options }: CommandInput): Promise<CommandResult> {
+  return runEnv({ pull: Boolean(options.pull) }, factory);
+}

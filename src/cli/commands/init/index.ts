@@ -1,0 +1,198 @@
+import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { upsertManagedBlock, withGitignoreEntries } from '../../../core/managed-files.js';
+import { ProjectsError } from '../../../protocol/errors.js';
+import type { Project } from '../../../protocol/orchestrator.js';
+import { orchestratorApi } from '../../api.js';
+import type { CommandInput } from '../../command.js';
+import type { Factory } from '../../factory.js';
+import { throughWebGates } from '../../gates.js';
+import { readJsonFile, StateDir, writeFileAtomic, writeJsonFile } from '../../local-state.js';
+import type { CommandResult } from '../../output.js';
+import { PROJECT_FILE, type ProjectFile, STATE_DIR } from '../../project.js';
+import { agentsBlock, SKILL_PATH, skillFile } from './agent-guide.js';
+import { ensureSandbox } from './sandbox.js';
+
+export const TEMPLATES = ['static', 'worker'] as const;
+export type TemplateName = (typeof TEMPLATES)[number];
+
+export interface InitOptions {
+  name?: string | undefined;
+  template?: TemplateName | undefined;
+  /** Use the local sandbox orchestrator, starting it if needed. */
+  sandbox: boolean;
+}
+
+export interface InitData {
+  project: { id: string; name: string };
+  orchestrator: string;
+  directory: string;
+  created: boolean;
+  template: TemplateName | null;
+  files: string[];
+}
+
+/** Files init itself writes: a directory holding only these still counts as empty for a template. */
+const OWN_FILES = new Set([PROJECT_FILE, STATE_DIR, '.gitignore', 'AGENTS.md', '.agents', '.git']);
+const GITIGNORE_ENTRIES = [`${STATE_DIR}/`, '.env*'];
+
+/**
+ * `projects init`: creates the project at the orchestrator (once) and writes the repository's side of it —
+ * projects.json, .projects/, .gitignore entries, the agent guide — and, into an empty directory, a template.
+ * Every step is safe to repeat: a second run finds the project and rewrites only what it manages.
+ */
+export async function runInit(options: InitOptions, factory: Factory): Promise<CommandResult<InitData>> {
+  const dir = resolve(factory.cwd, factory.globals.project ?? '.');
+  const existing = readJsonFile<ProjectFile>(join(dir, PROJECT_FILE));
+  const template = options.template ?? templateOf(existing);
+  if (options.template && existing?.template !== options.template) assertEmptyForTemplate(dir);
+  const orchestrator = await chooseOrchestrator(options, factory, existing);
+  const name = options.name ?? existing?.name ?? basename(dir);
+  const rerun = { command: rerunCommand(options, factory), why: 'finish init once that is done' };
+  const api = orchestratorApi(factory, orchestrator);
+  const reuse = existing?.project_id && sameOrchestrator(existing.orchestrator, orchestrator);
+  const project: Pick<Project, 'id' | 'name'> = reuse
+    ? (await api.projectStatus(existing.project_id)).project
+    : await throughWebGates(factory, rerun, () => api.createProject(name));
+
+  const files = writeProjectFiles(dir, {
+    ...existing,
+    project_id: project.id,
+    name: project.name,
+    orchestrator,
+  });
+  if (template && existing?.template !== template) files.push(...scaffold(template, dir));
+  const data: InitData = {
+    project: { id: project.id, name: project.name },
+    orchestrator,
+    directory: dir,
+    created: !reuse,
+    template: template ?? null,
+    files,
+  };
+  return {
+    data,
+    human: () =>
+      `${reuse ? 'Project already initialized' : 'Created project'} ${project.name} (${project.id}) at ${orchestrator}`,
+    next: [
+      { command: 'projects catalog', why: 'see what you can provision' },
+      {
+        command: 'projects provision <provider/service> --name <name>',
+        why: 'add a resource to the project',
+      },
+    ],
+  };
+}
+
+function rerunCommand(options: InitOptions, factory: Factory): string {
+  const parts = ['projects init'];
+  if (options.name) parts.push(JSON.stringify(options.name));
+  if (options.template) parts.push(`--template ${options.template}`);
+  if (options.sandbox) parts.push('--sandbox');
+  if (factory.globals.orchestrator) parts.push(`--orchestrator ${factory.globals.orchestrator}`);
+  if (factory.globals.json) parts.push('--json');
+  return parts.join(' ');
+}
+
+function templateOf(file: ProjectFile | undefined): TemplateName | undefined {
+  const value = file?.template;
+  return TEMPLATES.find((name) => name === value);
+}
+
+function sameOrchestrator(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}
+
+/**
+ * The orchestrator: `--sandbox` starts or reuses the local one; otherwise the usual resolution (flag,
+ * environment, projects.json, user config, running sandbox). With none at all a human is offered the
+ * sandbox; nobody else is (S8: answer at once with what to run).
+ */
+async function chooseOrchestrator(
+  options: InitOptions,
+  factory: Factory,
+  existing: ProjectFile | undefined,
+): Promise<string> {
+  if (options.sandbox) return ensureSandbox(factory);
+  const configured =
+    factory.globals.orchestrator ?? factory.env.PROJECTS_ORCHESTRATOR_URL ?? existing?.orchestrator;
+  if (configured) return configured;
+  const fallback = factory.orchestratorUrl();
+  if (fallback) return fallback;
+  const next = [
+    { command: 'projects init --sandbox', why: 'use the local sandbox orchestrator (started if needed)' },
+    { command: 'projects init --orchestrator <url>', why: 'or use another orchestrator' },
+  ];
+  if (!factory.interactive) {
+    throw new ProjectsError('NOT_INITIALIZED', 'no orchestrator is configured', { next });
+  }
+  const prompter = await factory.prompter(next);
+  const useSandbox = await prompter.confirm(
+    'No orchestrator is configured. Start the local sandbox orchestrator and use it?',
+    true,
+  );
+  if (!useSandbox) throw new ProjectsError('NOT_INITIALIZED', 'no orchestrator chosen', { next });
+  return ensureSandbox(factory);
+}
+
+/** Writes (or refreshes) every file init manages and answers their paths, relative to the project. */
+function writeProjectFiles(dir: string, config: ProjectFile): string[] {
+  writeJsonFile(join(dir, PROJECT_FILE), { ...config, resources: config.resources ?? [] });
+  new StateDir(dir).ensure();
+  const gitignore = join(dir, '.gitignore');
+  writeFileAtomic(gitignore, withGitignoreEntries(readText(gitignore), GITIGNORE_ENTRIES));
+  const agents = join(dir, 'AGENTS.md');
+  writeFileAtomic(agents, upsertManagedBlock(readText(agents), agentsBlock()));
+  writeFileAtomic(join(dir, SKILL_PATH), skillFile());
+  return [PROJECT_FILE, `${STATE_DIR}/`, '.gitignore', 'AGENTS.md', SKILL_PATH];
+}
+
+function readText(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+function assertEmptyForTemplate(dir: string): void {
+  const foreign = existsSync(dir) ? readdirSync(dir).filter((entry) => !OWN_FILES.has(entry)) : [];
+  if (foreign.length === 0) return;
+  throw new ProjectsError(
+    'INVALID_ARGUMENT',
+    `a template is only scaffolded into an empty directory; ${dir} has ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}`,
+    {
+      details: { directory: dir, entries: foreign.slice(0, 20) },
+      next: [{ command: 'projects init', why: 'initialize without a template' }],
+    },
+  );
+}
+
+/** The templates shipped with the CLI (`templates/` at the package root). */
+export function templatesDir(): string {
+  return fileURLToPath(new URL('../../../../templates/', import.meta.url));
+}
+
+/** Copies the template's files into `dir` (never over an existing file) and answers their paths. */
+function scaffold(template: TemplateName, dir: string): string[] {
+  const source = join(templatesDir(), template);
+  if (!existsSync(source) || !statSync(source).isDirectory()) {
+    throw new ProjectsError('NOT_FOUND', `template '${template}' is not installed with this CLI`, {
+      details: { template, looked_in: source },
+    });
+  }
+  cpSync(source, dir, { recursive: true, force: false, errorOnExist: false });
+  const config = readJsonFile<ProjectFile>(join(dir, PROJECT_FILE));
+  if (config) writeJsonFile(join(dir, PROJECT_FILE), { ...config, template });
+  return readdirSync(source, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(source.length + 1));
+}
+
+export function run(factory: Factory, { args, options }: CommandInput): Promise<CommandResult> {
+  return runInit(
+    {
+      name: args[0],
+      template: options.template as TemplateName | undefined,
+      sandbox: Boolean(options.sandbox),
+    },
+    factory,
+  );
+}

@@ -1,0 +1,318 @@
+import type { OrchestratorApi } from '../../../client/orchestrator.js';
+import {
+  coerceConfig,
+  parseConfigPairs,
+  validateAgainstSchema,
+  withName,
+} from '../../../core/config-schema.js';
+import { type NextStep, ProjectsError } from '../../../protocol/errors.js';
+import type {
+  CatalogService,
+  ProvisionRequest,
+  ProvisionResponse,
+  Resource,
+} from '../../../protocol/orchestrator.js';
+import { orchestratorApi } from '../../api.js';
+import { askToApprove, describeApproval } from '../../approval-view.js';
+import type { CommandInput } from '../../command.js';
+import type { Factory } from '../../factory.js';
+import { throughWebGates, withNext } from '../../gates.js';
+import { Journal } from '../../journal.js';
+import { readJsonFile, StateDir, writeJsonFile } from '../../local-state.js';
+import { describePrice, describePricing, formatMoney, parseUsd } from '../../money.js';
+import type { CommandResult } from '../../output.js';
+import type { ProjectFile, ProjectRef } from '../../project.js';
+import { secretStore } from '../../resource-secrets.js';
+import { resolveService } from '../../service-ref.js';
+import type { Style } from '../../style.js';
+
+export interface ProvisionOptions {
+  /** `provider/service[:type]` */
+  service: string;
+  name?: string | undefined;
+  /** `key=value` pairs */
+  config: string[];
+  /** `--max-price` in US dollars, as typed */
+  maxPrice?: string | undefined;
+}
+
+export interface ProvisionData {
+  resource: Resource;
+  /** null when the journal shows the step finished earlier and nothing was asked of the provider. */
+  quote: ProvisionResponse['quote'] | null;
+  approval_id: string | null;
+  replayed: boolean;
+  /** Env-var names of the credentials saved in the credential store; never their values. */
+  credential_names: string[];
+  credential_store: string;
+}
+
+/** A human can say no at the terminal; approving through the orchestrator is one round per gate. */
+const MAX_APPROVAL_ROUNDS = 3;
+
+/**
+ * `projects provision`: configuration checked against the service's schema → the orchestrator's provision
+ * run (quote, policy, gates, account link, payment token, resource) under a journaled idempotency key →
+ * credentials into the credential store, listed by name → local state.
+ */
+export async function runProvision(
+  options: ProvisionOptions,
+  factory: Factory,
+): Promise<CommandResult<ProvisionData>> {
+  const project = factory.requireProject();
+  const projectId = project.config.project_id;
+  const api = orchestratorApi(factory);
+  const service = await resolveService(api, options.service);
+  const config = checkedConfig(service, options);
+  const maxPrice = options.maxPrice === undefined ? undefined : parseUsd(options.maxPrice, '--max-price');
+  const state = new StateDir(project.dir);
+  state.ensure();
+  const journal = new Journal(state.dir);
+  const step = `provision:${service.ref}:${options.name ?? ''}`;
+  const intent = { service: service.ref, name: options.name ?? null, config };
+  const runId = runIdFrom(factory);
+  let entry = journal.begin(step, projectId, intent, runId);
+  if (entry.status === 'done') {
+    const existing = await existingResource(api, projectId, entry.resource_id);
+    if (existing) return alreadyProvisioned(existing, service);
+    entry = journal.start(step, projectId, entry.intent_hash, runId);
+  }
+  const request: ProvisionRequest = {
+    service: service.ref,
+    ...(options.name === undefined ? {} : { name: options.name }),
+    config,
+    ...(maxPrice === undefined ? {} : { max_price: maxPrice }),
+    idempotency_key: entry.idempotency_key,
+    ...(runId ? { run_id: runId } : {}),
+  };
+  await confirmFree(factory, service, options);
+  const rerun: NextStep = {
+    command: commandLine(options, factory),
+    why: 'rerun once a human has decided; it never buys twice',
+  };
+  const answer = await provisionThroughGates(factory, api, projectId, request, rerun);
+
+  const store = await secretStore(factory);
+  try {
+    if (Object.keys(answer.credentials).length) await store.putResourceSecrets(projectId, answer.credentials);
+  } finally {
+    store.close();
+  }
+  const credentialNames = Object.keys(answer.credentials).sort();
+  state.recordResource(projectId, {
+    id: answer.resource.id,
+    service: service.ref,
+    name: answer.resource.name,
+    credential_names: credentialNames,
+    created_at: answer.resource.created_at,
+  });
+  declareResource(project, { id: answer.resource.id, service: service.ref, name: answer.resource.name });
+  journal.complete(entry, answer.resource.id);
+
+  const data: ProvisionData = {
+    resource: answer.resource,
+    quote: answer.quote,
+    approval_id: answer.approval_id,
+    replayed: answer.replayed,
+    credential_names: credentialNames,
+    credential_store: store.kind,
+  };
+  return {
+    data,
+    human: (style) => describeResult(data, service, style),
+    next: credentialNames.length
+      ? [
+          { command: 'projects env', why: 'list the credentials by name' },
+          { command: 'projects env --pull', why: 'write them to .env (mode 0600) for local development' },
+        ]
+      : [{ command: 'projects status', why: 'see the project' }],
+  };
+}
+
+/** The resource a finished step made, if the project still has it. */
+async function existingResource(
+  api: OrchestratorApi,
+  projectId: string,
+  resourceId: string | undefined,
+): Promise<Resource | undefined> {
+  const status = await api.projectStatus(projectId);
+  return status.resources.find((resource) => resource.id === resourceId && resource.status === 'active');
+}
+
+/** A rerun of a finished step: the resource is there already, nothing is bought and nothing is asked. */
+function alreadyProvisioned(resource: Resource, service: CatalogService): CommandResult<ProvisionData> {
+  const data: ProvisionData = {
+    resource,
+    quote: null,
+    approval_id: null,
+    replayed: true,
+    credential_names: resource.credential_names,
+    credential_store: 'unchanged',
+  };
+  return { data, human: (style) => describeResult(data, service, style) };
+}
+
+/** `--config` pairs typed by the schema, `--name` placed where the service wants it, and checked. */
+function checkedConfig(service: CatalogService, options: ProvisionOptions): Record<string, unknown> {
+  const schema = service.configuration_schema;
+  const config = coerceConfig(schema, parseConfigPairs(options.config));
+  const issues = validateAgainstSchema(schema, withName(schema, config, options.name));
+  if (issues.length === 0) return config;
+  throw new ProjectsError(
+    'INVALID_ARGUMENT',
+    `configuration does not match ${service.ref}: ${issues.map((issue) => `${issue.path} ${issue.message}`).join('; ')}`,
+    {
+      details: { service: service.ref, issues },
+      next: [{ command: `projects catalog show ${service.ref}`, why: 'see its configuration schema' }],
+    },
+  );
+}
+
+function runIdFrom(factory: Factory): string | undefined {
+  const runId = factory.env.PROJECTS_RUN_ID?.trim();
+  if (!runId) return undefined;
+  if (!/^run_[A-Za-z0-9]+$/.test(runId)) {
+    throw new ProjectsError('INVALID_ARGUMENT', `PROJECTS_RUN_ID must be a run id (run_…), got '${runId}'`, {
+      next: [{ command: 'projects run start --budget <usd>', why: 'start a run and use its id' }],
+    });
+  }
+  return runId;
+}
+
+/**
+ * A free service goes through without a gate, so at a terminal the human sees what will be created and
+ * confirms (`--yes` accepts). Paid services are confirmed on the approval itself, with its exact price.
+ */
+async function confirmFree(
+  factory: Factory,
+  service: CatalogService,
+  options: ProvisionOptions,
+): Promise<void> {
+  if (!factory.interactive || factory.globals.json) return;
+  factory.output.info(
+    `${service.ref} (${service.name}) from ${service.provider}${options.name ? `, named ${options.name}` : ''}: ${describePricing(service.pricing)}`,
+  );
+  if (service.pricing.type !== 'free' || factory.globals.yes) return;
+  const prompter = await factory.prompter();
+  if (!(await prompter.confirm('Create it?', true))) {
+    throw new ProjectsError('INTERRUPTED', 'cancelled; nothing was created');
+  }
+}
+
+/**
+ * The provision call, through every human gate. Web gates (terms, card, provider consent) are shown and
+ * retried by `throughWebGates`. An approval is decided right here when a human is at the terminal: they
+ * see it in full, approve with a typed confirmation (the orchestrator records it as theirs), and the same
+ * request runs again. Nobody else can decide one: the agent gets APPROVAL_REQUIRED, the id, the page and
+ * both next commands.
+ */
+async function provisionThroughGates(
+  factory: Factory,
+  api: OrchestratorApi,
+  projectId: string,
+  request: ProvisionRequest,
+  rerun: NextStep,
+): Promise<ProvisionResponse> {
+  for (let round = 1; ; round++) {
+    try {
+      return await throughWebGates(factory, rerun, () => api.provision(projectId, request));
+    } catch (error) {
+      if (!(error instanceof ProjectsError) || error.code !== 'APPROVAL_REQUIRED') throw error;
+      const approvalId = error.details?.approval_id;
+      if (!factory.interactive || round > MAX_APPROVAL_ROUNDS || typeof approvalId !== 'string') {
+        throw withNext(error, [rerun]);
+      }
+      await decideAtTerminal(factory, api, approvalId, rerun);
+    }
+  }
+}
+
+async function decideAtTerminal(
+  factory: Factory,
+  api: OrchestratorApi,
+  approvalId: string,
+  rerun: NextStep,
+): Promise<void> {
+  const approval = await api.approval(approvalId);
+  factory.output.info(`\nThis needs your approval:\n${describeApproval(approval)}\n`);
+  const prompter = await factory.prompter([
+    { command: `projects approve ${approvalId}`, why: 'decide it' },
+    rerun,
+  ]);
+  const decision = await askToApprove(prompter, approval);
+  if (!decision.approved) {
+    await api.decide(approvalId, 'deny', { reason: 'declined at the terminal' });
+    throw new ProjectsError('APPROVAL_DENIED', `you declined: ${approval.title}; nothing was bought`, {
+      details: { approval_id: approvalId },
+    });
+  }
+  await api.decide(approvalId, 'approve', { confirmation: decision.confirmation });
+}
+
+/** projects.json lists what the project has (no secrets): the committed, reviewable record. */
+function declareResource(
+  project: ProjectRef,
+  resource: { id: string; service: string; name: string | null },
+): void {
+  const config = readJsonFile<ProjectFile>(project.file) ?? project.config;
+  const resources = (config.resources ?? []).filter((known) => known.id !== resource.id);
+  writeJsonFile(project.file, { ...config, resources: [...resources, resource] });
+}
+
+function describeResult(data: ProvisionData, service: CatalogService, style: Style): string {
+  const { resource, quote } = data;
+  const price = quote
+    ? describeQuote(quote)
+    : resource.price
+      ? formatMoney(resource.price.amount, resource.price.currency)
+      : 'free';
+  const lines = [
+    `${data.replayed ? 'Already provisioned' : 'Provisioned'} ${service.ref}${resource.name ? ` ${style.bold(resource.name)}` : ''} (${resource.id})`,
+    `  price        ${price}`,
+  ];
+  if (quote && quote.renewal_price !== null && quote.billing !== 'free') {
+    lines.push(`  renews at    ${formatMoney(quote.renewal_price, quote.currency)}`);
+  }
+  if (data.approval_id) lines.push(`  approved     ${data.approval_id}`);
+  lines.push(
+    data.credential_names.length
+      ? `  credentials  ${data.credential_names.join(', ')} (${storeLabel(data.credential_store)})`
+      : '  credentials  none',
+  );
+  return lines.join('\n');
+}
+
+function describeQuote(quote: ProvisionResponse['quote']): string {
+  if (quote.price === 0) return 'free';
+  const price = describePrice(quote.price, quote.currency, quote.billing, quote.interval);
+  return quote.refundable ? price : `${price}, non-refundable`;
+}
+
+function storeLabel(store: string): string {
+  if (store === 'keychain') return 'in the OS keychain';
+  if (store === 'file') return 'in the encrypted credential file';
+  return 'in the credential store';
+}
+
+function commandLine(options: ProvisionOptions, factory: Factory): string {
+  const quote = (value: string) =>
+    /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  const parts = ['projects provision', quote(options.service)];
+  if (options.name !== undefined) parts.push('--name', quote(options.name));
+  for (const pair of options.config) parts.push('--config', quote(pair));
+  if (options.maxPrice !== undefined) parts.push('--max-price', quote(options.maxPrice));
+  if (factory.globals.json) parts.push('--json');
+  return parts.join(' ');
+}
+
+export function run(factory: Factory, { args, options }: CommandInput): Promise<CommandResult> {
+  return runProvision(
+    {
+      service: args[0] ?? '',
+      name: options.name as string | undefined,
+      config: (options.config as string[] | undefined) ?? [],
+      maxPrice: options.maxPrice as string | undefined,
+    },
+    factory,
+  );
+}
