@@ -67,7 +67,7 @@ export const COMMANDS: CommandSpec[] = [
     ],
     examples: [
       'projects provision edge/registrar:domain --name superseal.club --max-price 20',
-      'projects add data/kv --name cache --json',
+      'projects add data/kv:starter --name cache --json',
     ],
   },
   {

@@ -17,7 +17,7 @@ export async function runCatalog(
   options: CatalogOptions,
   factory: Factory,
 ): Promise<CommandResult<CatalogResponse>> {
-  const catalog = await orchestratorApi(factory).catalog({
+  const catalog = await orchestratorApi(factory, { anonymous: true }).catalog({
     q: options.filter,
     provider: options.provider,
     category: options.category,

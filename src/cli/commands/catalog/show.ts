@@ -9,7 +9,7 @@ import type { Style } from '../../style.js';
 
 /** `projects catalog show provider/service`: one service with its plans and configuration schema. */
 export async function runCatalogShow(ref: string, factory: Factory): Promise<CommandResult<CatalogService>> {
-  const service = await resolveService(orchestratorApi(factory), ref);
+  const service = await resolveService(orchestratorApi(factory, { anonymous: true }), ref);
   return {
     data: service,
     human: (style) => describeService(service, style),

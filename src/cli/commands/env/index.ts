@@ -1,10 +1,9 @@
-import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandInput } from '../../command.js';
+import { credentialStore } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import { writeFileAtomic } from '../../local-state.js';
 import type { CommandResult } from '../../output.js';
-import { secretStore } from '../../resource-secrets.js';
 
 export interface EnvOptions {
   pull: boolean;
@@ -24,21 +23,16 @@ export interface EnvData {
  */
 export async function runEnv(options: EnvOptions, factory: Factory): Promise<CommandResult<EnvData>> {
   const project = factory.requireProject();
-  const store = await secretStore(factory);
+  const store = await credentialStore(factory);
   let names: string[];
   let file: string | null = null;
-  try {
-    if (options.pull) {
-      const secrets = await store.getResourceSecrets(project.config.project_id);
-      names = Object.keys(secrets).sort();
-      file = join(project.dir, '.env');
-      writeFileAtomic(file, dotenv(secrets, names), 0o600);
-      chmodSync(file, 0o600);
-    } else {
-      names = await store.listResourceSecretNames(project.config.project_id);
-    }
-  } finally {
-    store.close();
+  if (options.pull) {
+    const secrets = await store.getResourceSecrets(project.config.project_id);
+    names = Object.keys(secrets).sort();
+    file = join(project.dir, '.env');
+    writeFileAtomic(file, dotenv(secrets, names), 0o600);
+  } else {
+    names = await store.listResourceSecretNames(project.config.project_id);
   }
   const data: EnvData = { names, store: store.kind, file };
   return {

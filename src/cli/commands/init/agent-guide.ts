@@ -46,7 +46,7 @@ them. These rules keep it that way.
 
 ## When a command needs a human (exit 4)
 \`APPROVAL_REQUIRED\`, \`TOS_REQUIRED\`, \`PAYMENT_METHOD_REQUIRED\`, \`HUMAN_REQUIRED\`, \`LOOKALIKE_DOMAIN\`:
-tell the human exactly what is asked (from \`error.message\` and \`error.details\`: the approval id and its URL,
+relay it to the human: tell them exactly what is asked (from \`error.message\` and \`error.details\`: the approval id and its URL,
 the names asked and offered, the price) and the command for them from \`next\`. After they confirm they
 have decided, rerun the same command: it continues where it stopped and never buys twice.
 

@@ -1,5 +1,5 @@
 import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { upsertManagedBlock, withGitignoreEntries } from '../../../core/managed-files.js';
 import { ProjectsError } from '../../../protocol/errors.js';
@@ -50,7 +50,7 @@ export async function runInit(options: InitOptions, factory: Factory): Promise<C
   const orchestrator = await chooseOrchestrator(options, factory, existing);
   const name = options.name ?? existing?.name ?? basename(dir);
   const rerun = { command: rerunCommand(options, factory), why: 'finish init once that is done' };
-  const api = orchestratorApi(factory, orchestrator);
+  const api = orchestratorApi(factory, { orchestrator });
   const reuse = existing?.project_id && sameOrchestrator(existing.orchestrator, orchestrator);
   const project: Pick<Project, 'id' | 'name'> = reuse
     ? (await api.projectStatus(existing.project_id)).project
@@ -170,7 +170,10 @@ export function templatesDir(): string {
   return fileURLToPath(new URL('../../../../templates/', import.meta.url));
 }
 
-/** Copies the template's files into `dir` (never over an existing file) and answers their paths. */
+/**
+ * Copies the template's files into `dir` (never over an existing file) and answers their paths. The
+ * template's own projects.json brings its deploy settings, merged under the project's identity.
+ */
 function scaffold(template: TemplateName, dir: string): string[] {
   const source = join(templatesDir(), template);
   if (!existsSync(source) || !statSync(source).isDirectory()) {
@@ -178,12 +181,19 @@ function scaffold(template: TemplateName, dir: string): string[] {
       details: { template, looked_in: source },
     });
   }
-  cpSync(source, dir, { recursive: true, force: false, errorOnExist: false });
+  const templateConfig = readJsonFile<Partial<ProjectFile>>(join(source, PROJECT_FILE)) ?? {};
+  cpSync(source, dir, {
+    recursive: true,
+    force: false,
+    errorOnExist: false,
+    filter: (path) => relative(source, path) !== PROJECT_FILE,
+  });
   const config = readJsonFile<ProjectFile>(join(dir, PROJECT_FILE));
-  if (config) writeJsonFile(join(dir, PROJECT_FILE), { ...config, template });
+  if (config) writeJsonFile(join(dir, PROJECT_FILE), { ...templateConfig, ...config, template });
   return readdirSync(source, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name).slice(source.length + 1));
+    .map((entry) => relative(source, join(entry.parentPath, entry.name)))
+    .filter((path) => path !== PROJECT_FILE);
 }
 
 export function run(factory: Factory, { args, options }: CommandInput): Promise<CommandResult> {

@@ -15,6 +15,7 @@ import type {
 import { orchestratorApi } from '../../api.js';
 import { askToApprove, describeApproval } from '../../approval-view.js';
 import type { CommandInput } from '../../command.js';
+import { credentialStore } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import { throughWebGates, withNext } from '../../gates.js';
 import { Journal } from '../../journal.js';
@@ -22,7 +23,6 @@ import { readJsonFile, StateDir, writeJsonFile } from '../../local-state.js';
 import { describePrice, describePricing, formatMoney, parseUsd } from '../../money.js';
 import type { CommandResult } from '../../output.js';
 import type { ProjectFile, ProjectRef } from '../../project.js';
-import { secretStore } from '../../resource-secrets.js';
 import { resolveService } from '../../service-ref.js';
 import type { Style } from '../../style.js';
 
@@ -91,13 +91,10 @@ export async function runProvision(
     why: 'rerun once a human has decided; it never buys twice',
   };
   const answer = await provisionThroughGates(factory, api, projectId, request, rerun);
+  for (const value of Object.values(answer.credentials)) factory.redactor.register(value);
 
-  const store = await secretStore(factory);
-  try {
-    if (Object.keys(answer.credentials).length) await store.putResourceSecrets(projectId, answer.credentials);
-  } finally {
-    store.close();
-  }
+  const store = await credentialStore(factory);
+  if (Object.keys(answer.credentials).length) await store.putResourceSecrets(projectId, answer.credentials);
   const credentialNames = Object.keys(answer.credentials).sort();
   state.recordResource(projectId, {
     id: answer.resource.id,

@@ -22,7 +22,7 @@ export interface StatusData extends ProjectStatus {
 export async function runStatus(factory: Factory): Promise<CommandResult<StatusData>> {
   const project = factory.requireProject();
   const orchestrator = factory.requireOrchestratorUrl();
-  const api = orchestratorApi(factory, orchestrator);
+  const api = orchestratorApi(factory, { orchestrator });
   const [status, budget] = await Promise.all([
     api.projectStatus(project.config.project_id),
     api.budget().catch((error: unknown) => {
