@@ -1,14 +1,254 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { loadSandboxModules } from '../sandbox/modules.js';
+import { ensureSandboxUser } from '../sandbox/orchestrator/identity/users.js';
+import { type RunningSandbox, startSandbox } from '../sandbox/server.js';
+
 /**
- * `npm run demo`: the README's main job, end to end against a throwaway sandbox. The flow (sandbox → login →
- * init → provision → deploy) is assembled here as its pieces land; until then it says what is missing.
+ * `npm run demo`: the main job of the README, end to end on a fresh machine. A throwaway sandbox (its own
+ * PROJECTS_HOME in a temp directory), a login by the device flow, a project from the worker template, and
+ * a domain bought through every human gate. The CLI runs as the real binary, exactly as a user would run
+ * it; the human's part — sign-in, terms, card, approval — is played in headless Chromium on the
+ * orchestrator's own web pages, and every such step is labelled as the demo acting for the human.
  */
-process.stderr.write(
-  [
-    'projects demo: not built yet.',
-    'The demo will start a throwaway sandbox, sign in, create a project from the worker template,',
-    'buy a domain with a human approving in the web page, and deploy to a live URL.',
-    'The sandbox orchestrator and providers it needs are still being built (issues 3, 4, 6, 7).',
-    '',
-  ].join('\n'),
-);
-process.exitCode = 1;
+
+const BIN = fileURLToPath(new URL('../../bin/projects', import.meta.url));
+const CHROMIUM = process.env.PROJECTS_CHROMIUM ?? '/usr/bin/chromium';
+/** A test card of the sandbox's billing page: never charged. */
+const TEST_CARD = { number: '4242 4242 4242 4242', expiry: '12/30', cvc: '123' };
+const MAX_GATES = 6;
+
+interface Envelope {
+  ok: boolean;
+  data?: Record<string, unknown>;
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+  next?: { command: string; why: string }[];
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const forHuman = (line: string) => say(`  [demo acting for the human] ${line}`);
+
+class Demo {
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(
+    readonly sandbox: RunningSandbox,
+    readonly home: string,
+    readonly human: HumanInBrowser,
+  ) {
+    // Only what a user's shell would have: no CI or agent variables, the encrypted file store (a demo must
+    // not write into the developer's real keychain), and the throwaway PROJECTS_HOME.
+    this.env = { PATH: process.env.PATH, PROJECTS_HOME: home, PROJECTS_CREDENTIAL_STORE: 'file' };
+  }
+
+  /** Runs `projects <args>` as a user would, prints the command and answers its JSON envelope. */
+  async cli(args: string[], cwd: string): Promise<{ code: number; envelope: Envelope }> {
+    say(`\n$ projects ${args.join(' ')}`);
+    const { code, stdout } = await run(process.execPath, [BIN, ...args], { cwd, env: this.env });
+    const envelope = JSON.parse(stdout) as Envelope;
+    say(`  exit ${code}: ${envelope.ok ? 'ok' : `${envelope.error?.code} — ${envelope.error?.message}`}`);
+    return { code, envelope };
+  }
+
+  async login(cwd: string): Promise<void> {
+    const started = await this.cli(['login', '--orchestrator', this.sandbox.url, '--json'], cwd);
+    if (started.code !== 4) throw new Error('the login did not start');
+    const data = started.envelope.data as {
+      ref: string;
+      user_code: string;
+      verification_uri_complete: string;
+    };
+    await this.human.confirmDevice(data.verification_uri_complete, data.user_code);
+    const checked = await this.cli(['login', '--check', data.ref, '--json'], cwd);
+    if (!checked.envelope.ok) throw new Error('the login did not complete');
+  }
+
+  /**
+   * Runs a command until it succeeds, letting the human act at each gate it stops at (exit 4) — the loop a
+   * developer goes through by hand, rerunning the same command after each decision.
+   */
+  async throughGates(args: string[], cwd: string): Promise<Envelope> {
+    for (let attempt = 0; attempt <= MAX_GATES; attempt++) {
+      const { code, envelope } = await this.cli(args, cwd);
+      if (envelope.ok) return envelope;
+      if (code !== 4 || !envelope.error) throw new Error(`projects ${args.join(' ')} failed (exit ${code})`);
+      await this.human.satisfy(envelope.error);
+    }
+    throw new Error(`projects ${args.join(' ')} still stopped at a gate after ${MAX_GATES} decisions`);
+  }
+
+  async status(cwd: string): Promise<void> {
+    say('\n$ projects status');
+    const { stdout } = await run(process.execPath, [BIN, 'status'], {
+      cwd,
+      env: { ...this.env, NO_COLOR: '1' },
+    });
+    say(stdout.replace(/^/gm, '  ').trimEnd());
+  }
+}
+
+/** The human's side, in headless Chromium, on the orchestrator's pages. */
+class HumanInBrowser {
+  private page: Page | undefined;
+
+  constructor(
+    private readonly browser: Browser,
+    private readonly url: string,
+    private readonly credentials: { email: string; password: string },
+  ) {}
+
+  async confirmDevice(verificationUrl: string, userCode: string): Promise<void> {
+    forHuman(`signs in and confirms the login code ${userCode} at ${verificationUrl}`);
+    const page = await this.signedIn(verificationUrl);
+    await Promise.all([page.waitForURL(`${this.url}/device`), page.click('#approve')]);
+  }
+
+  /** Acts on the gate an exit-4 answer describes, on the page it names. */
+  async satisfy(error: NonNullable<Envelope['error']>): Promise<void> {
+    const details = error.details ?? {};
+    const url = String(details.url ?? '');
+    switch (error.code) {
+      case 'APPROVAL_REQUIRED':
+        return this.approve(url);
+      case 'TOS_REQUIRED':
+        forHuman(`reads and accepts the terms of service at ${url}`);
+        await this.submit(url, '#accept');
+        return;
+      case 'PAYMENT_METHOD_REQUIRED':
+        return this.addCard(url);
+      case 'HUMAN_REQUIRED':
+        if (details.reason === 'provider_consent') {
+          forHuman(`allows the orchestrator to use the existing provider account at ${url}`);
+          await this.submit(url, '#approve');
+          return;
+        }
+        break;
+    }
+    throw new Error(`the demo does not know how to act on ${error.code}: ${error.message}`);
+  }
+
+  private async approve(url: string): Promise<void> {
+    const page = await this.signedIn(url);
+    const asked = await page.textContent('#name-asked').catch(() => null);
+    const offered = await page.textContent('#name-offered').catch(() => null);
+    const price = await page.textContent('#price');
+    forHuman(`reviews ${url}: ${offered ?? 'the item'} for ${price} (asked for ${asked ?? 'it'})`);
+    if (asked !== offered) throw new Error(`the name offered (${offered}) is not the name asked (${asked})`);
+    if (await page.$('#confirmation')) {
+      forHuman(`types ${offered} exactly and approves`);
+      await page.fill('#confirmation', offered ?? '');
+    } else {
+      forHuman('approves');
+    }
+    await Promise.all([page.waitForLoadState(), page.click('#approve')]);
+    const status = (await page.textContent('#status'))?.trim();
+    if (status !== 'approved') throw new Error(`the approval page says ${status}`);
+  }
+
+  private async addCard(url: string): Promise<void> {
+    forHuman(`adds the sandbox test card ${TEST_CARD.number.slice(-4).padStart(8, '•')} at ${url}`);
+    const page = await this.signedIn(url);
+    await page.fill('#number', TEST_CARD.number);
+    await page.fill('#expiry', TEST_CARD.expiry);
+    await page.fill('#cvc', TEST_CARD.cvc);
+    await Promise.all([page.waitForLoadState(), page.click('#add-card')]);
+    await page.waitForSelector('#cards');
+  }
+
+  private async submit(url: string, button: string): Promise<void> {
+    const page = await this.signedIn(url);
+    await Promise.all([page.waitForLoadState(), page.click(button)]);
+  }
+
+  /** Goes to `target`, signing in on the way when the orchestrator asks for it. */
+  private async signedIn(target: string): Promise<Page> {
+    this.page ??= await this.browser.newPage();
+    const page = this.page;
+    await page.goto(target);
+    if (new URL(page.url()).pathname === '/login') {
+      await page.fill('#email', this.credentials.email);
+      await page.fill('#password', this.credentials.password);
+      await Promise.all([
+        page.waitForURL((url) => url.pathname !== '/login'),
+        page.click('button[type=submit]'),
+      ]);
+    }
+    return page;
+  }
+}
+
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout }));
+  });
+}
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'projects-demo-'));
+  const home = join(root, 'home');
+  const app = join(root, 'demo-shop');
+  mkdirSync(app, { recursive: true });
+  const dataDir = join(home, 'data', 'sandbox');
+  mkdirSync(dataDir, { recursive: true });
+  say('projects demo: a throwaway sandbox, a login, a project, a domain bought through every human gate.');
+  say(`  everything lives in ${root} and is deleted at the end.`);
+
+  const sandbox = await startSandbox({ dataDir, port: 0, modules: await loadSandboxModules({ dataDir }) });
+  const credentials = { email: 'demo@sandbox.localhost', password: randomBytes(12).toString('base64url') };
+  await ensureSandboxUser(sandbox.db, credentials);
+  say(`  sandbox orchestrator at ${sandbox.url} (user ${credentials.email})`);
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  try {
+    const demo = new Demo(sandbox, home, new HumanInBrowser(browser, sandbox.url, credentials));
+    await demo.login(app);
+    await demo.throughGates(
+      ['init', 'demo-shop', '--template', 'worker', '--orchestrator', sandbox.url, '--json'],
+      app,
+    );
+    const domain = `demo-shop-${randomBytes(3).toString('hex')}.dev`;
+    const bought = await demo.throughGates(
+      ['provision', 'edge/registrar:domain', '--name', domain, '--max-price', '20', '--json'],
+      app,
+    );
+    const resource = (bought.data as { resource: { id: string; name: string } }).resource;
+    say(`\nBought ${resource.name} (${resource.id}), with a human approving the purchase in the browser.`);
+    await demo.status(app);
+  } finally {
+    await browser.close();
+    await sandbox.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
