@@ -1,5 +1,6 @@
+import { formatMoney } from '../core/money.js';
 import type { Approval } from '../protocol/orchestrator.js';
-import { describePrice, formatMoney } from './money.js';
+import { describePrice } from './pricing.js';
 import type { Prompter } from './prompt.js';
 import { plainStyle, type Style, table } from './style.js';
 

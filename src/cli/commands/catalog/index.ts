@@ -2,8 +2,8 @@ import type { CatalogResponse } from '../../../protocol/orchestrator.js';
 import { orchestratorApi } from '../../api.js';
 import type { CommandInput } from '../../command.js';
 import type { Factory } from '../../factory.js';
-import { describePricing } from '../../money.js';
 import type { CommandResult } from '../../output.js';
+import { describePricing } from '../../pricing.js';
 import { table } from '../../style.js';
 
 export interface CatalogOptions {

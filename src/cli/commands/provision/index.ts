@@ -1,3 +1,4 @@
+import { JournalSession, journalDir, type StepOutcome } from '../../../client/journal-store.js';
 import type { OrchestratorApi } from '../../../client/orchestrator.js';
 import {
   coerceConfig,
@@ -5,6 +6,7 @@ import {
   validateAgainstSchema,
   withName,
 } from '../../../core/config-schema.js';
+import { formatMoney, parseUsd } from '../../../core/money.js';
 import { type NextStep, ProjectsError } from '../../../protocol/errors.js';
 import type {
   CatalogService,
@@ -18,10 +20,9 @@ import type { CommandInput } from '../../command.js';
 import { credentialStore } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import { throughWebGates, withNext } from '../../gates.js';
-import { Journal } from '../../journal.js';
 import { readJsonFile, StateDir, writeJsonFile } from '../../local-state.js';
-import { describePrice, describePricing, formatMoney, parseUsd } from '../../money.js';
 import type { CommandResult } from '../../output.js';
+import { describePrice, describePricing } from '../../pricing.js';
 import type { ProjectFile, ProjectRef } from '../../project.js';
 import { resolveService } from '../../service-ref.js';
 import type { Style } from '../../style.js';
@@ -67,34 +68,68 @@ export async function runProvision(
   const maxPrice = options.maxPrice === undefined ? undefined : parseUsd(options.maxPrice, '--max-price');
   const state = new StateDir(project.dir);
   state.ensure();
-  const journal = new Journal(state.dir);
-  const step = `provision:${service.ref}:${options.name ?? ''}`;
-  const intent = { service: service.ref, name: options.name ?? null, config };
+  const known = await knownResource(api, state, projectId, service.ref, options.name);
+  if (known) return alreadyProvisioned(known, service);
+
   const runId = runIdFrom(factory);
-  let entry = journal.begin(step, projectId, intent, runId);
-  if (entry.status === 'done') {
-    const existing = await existingResource(api, projectId, entry.resource_id);
-    if (existing) return alreadyProvisioned(existing, service);
-    entry = journal.start(step, projectId, entry.intent_hash, runId);
-  }
-  const request: ProvisionRequest = {
+  const body = {
     service: service.ref,
     ...(options.name === undefined ? {} : { name: options.name }),
     config,
     ...(maxPrice === undefined ? {} : { max_price: maxPrice }),
-    idempotency_key: entry.idempotency_key,
-    ...(runId ? { run_id: runId } : {}),
   };
   await confirmFree(factory, service, options);
   const rerun: NextStep = {
     command: commandLine(options, factory),
     why: 'rerun once a human has decided; it never buys twice',
   };
-  const answer = await provisionThroughGates(factory, api, projectId, request, rerun);
-  for (const value of Object.values(answer.credentials)) factory.redactor.register(value);
-
   const store = await credentialStore(factory);
-  if (Object.keys(answer.credentials).length) await store.putResourceSecrets(projectId, answer.credentials);
+  const journal = await JournalSession.open(journalDir(project.dir), {
+    command: 'provision',
+    args: { service: service.ref, name: options.name ?? null, config },
+    projectId,
+    runId,
+  });
+  let outcome: StepOutcome<ProvisionResponse, { resource_id: string }>;
+  try {
+    outcome = await journal.step(
+      {
+        id: `1:${service.ref}:${options.name ?? ''}`,
+        body,
+        summarize: (answer) => ({ resource_id: answer.resource.id }),
+      },
+      async ({ key }) => {
+        const request: ProvisionRequest = {
+          ...body,
+          idempotency_key: key,
+          ...(runId ? { run_id: runId } : {}),
+        };
+        const answer = await provisionThroughGates(factory, api, projectId, request, rerun);
+        for (const value of Object.values(answer.credentials)) factory.redactor.register(value);
+        // Kept before the step is journaled as done, so that a crash here reruns into the replay with them.
+        if (Object.keys(answer.credentials).length)
+          await store.putResourceSecrets(projectId, answer.credentials);
+        return answer;
+      },
+    );
+  } catch (error) {
+    await journal.close();
+    throw error;
+  }
+  await journal.finish();
+  if (outcome.replayed) {
+    const earlier = await activeResource(api, projectId, outcome.recorded?.resource_id);
+    if (earlier) return alreadyProvisioned(earlier, service);
+    throw new ProjectsError(
+      'NOT_FOUND',
+      'an earlier run of this command provisioned a resource that is gone',
+      {
+        details: { resource_id: outcome.recorded?.resource_id },
+        next: [{ command: 'projects status', why: 'see what the project has' }],
+      },
+    );
+  }
+  const answer = outcome.value;
   const credentialNames = Object.keys(answer.credentials).sort();
   state.recordResource(projectId, {
     id: answer.resource.id,
@@ -104,7 +139,6 @@ export async function runProvision(
     created_at: answer.resource.created_at,
   });
   declareResource(project, { id: answer.resource.id, service: service.ref, name: answer.resource.name });
-  journal.complete(entry, answer.resource.id);
 
   const data: ProvisionData = {
     resource: answer.resource,
@@ -126,12 +160,30 @@ export async function runProvision(
   };
 }
 
-/** The resource a finished step made, if the project still has it. */
-async function existingResource(
+/**
+ * The resource this command made before, if the project still has it: provisioning is keyed by service
+ * and name, so asking again for what exists answers it instead of buying a second one — at any later time,
+ * not only within the orchestrator's idempotency window.
+ */
+async function knownResource(
+  api: OrchestratorApi,
+  state: StateDir,
+  projectId: string,
+  service: string,
+  name: string | undefined,
+): Promise<Resource | undefined> {
+  const local = state
+    .state(projectId)
+    .resources.find((resource) => resource.service === service && resource.name === (name ?? null));
+  return local ? activeResource(api, projectId, local.id) : undefined;
+}
+
+async function activeResource(
   api: OrchestratorApi,
   projectId: string,
   resourceId: string | undefined,
 ): Promise<Resource | undefined> {
+  if (!resourceId) return undefined;
   const status = await api.projectStatus(projectId);
   return status.resources.find((resource) => resource.id === resourceId && resource.status === 'active');
 }

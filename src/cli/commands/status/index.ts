@@ -1,9 +1,9 @@
+import { formatMoney } from '../../../core/money.js';
 import type { Budget } from '../../../protocol/money.js';
 import type { ProjectStatus } from '../../../protocol/orchestrator.js';
 import { orchestratorApi } from '../../api.js';
 import { approvalsTable } from '../../approval-view.js';
 import type { Factory } from '../../factory.js';
-import { formatMoney } from '../../money.js';
 import type { CommandResult } from '../../output.js';
 import { type Style, table } from '../../style.js';
 

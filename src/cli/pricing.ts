@@ -1,22 +1,5 @@
-import { ProjectsError } from '../protocol/errors.js';
+import { formatMoney } from '../core/money.js';
 import type { Pricing } from '../protocol/provider.js';
-
-/** `$12.34` for usd, `12.34 EUR` otherwise. For people only: machine fields keep minor units. */
-export function formatMoney(amount: number, currency: string): string {
-  const major = (amount / 100).toFixed(2);
-  return currency === 'usd' ? `$${major}` : `${major} ${currency.toUpperCase()}`;
-}
-
-/** `--max-price 20` or `20.5` (US dollars) in cents; anything else is a usage error. */
-export function parseUsd(text: string, flag: string): number {
-  const match = /^\$?(\d{1,7})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  if (!match) {
-    throw new ProjectsError('INVALID_ARGUMENT', `${flag} expects an amount in US dollars, e.g. 20 or 12.50`, {
-      details: { flag, value: text },
-    });
-  }
-  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
-}
 
 export type Billing = 'free' | 'one_time' | 'recurring';
 
