@@ -49,9 +49,17 @@ class Demo {
   /** Runs `projects <args>` as a user would, prints the command and answers its JSON envelope. */
   async cli(args: string[], cwd: string): Promise<{ code: number; envelope: Envelope }> {
     say(`\n$ projects ${args.join(' ')}`);
-    const { code, stdout } = await run(process.execPath, [BIN, ...args], { cwd, env: this.env });
-    const envelope = JSON.parse(stdout) as Envelope;
-    say(`  exit ${code}: ${envelope.ok ? 'ok' : `${envelope.error?.code} — ${envelope.error?.message}`}`);
+    const { code, stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: this.env });
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(stdout) as Envelope;
+    } catch {
+      throw new Error(`projects ${args[0]} printed no JSON envelope (exit ${code}):\n${stderr}`);
+    }
+    const outcome = envelope.ok
+      ? String(envelope.data?.status ?? 'ok')
+      : `${envelope.error?.code} — ${envelope.error?.message}`;
+    say(`  exit ${code}: ${outcome}`);
     return { code, envelope };
   }
 
@@ -186,15 +194,20 @@ function run(
   command: string,
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<{ code: number; stdout: string }> {
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'inherit'] });
+    // stderr (notices, progress) is kept for when something fails; the envelope on stdout tells the story.
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk;
     });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
 

@@ -14,7 +14,14 @@ export interface OrchestratorEnv {
  * of the modules after it.
  */
 const ORCHESTRATOR_MODULES: readonly ((env: OrchestratorEnv) => Promise<SandboxModule>)[] = [
-  async () => (await import('./orchestrator/identity/module.js')).identityModule(),
+  async () => {
+    const [{ identityModule }, { ProviderRegistry }] = await Promise.all([
+      import('./orchestrator/identity/module.js'),
+      import('./orchestrator/runs/registry.js'),
+    ]);
+    // The terms pages of providers name them from the runs module's provider registry.
+    return identityModule({ providerTerms: (db, id) => new ProviderRegistry(db).find(id) });
+  },
   async () => (await import('./orchestrator/audit/module.js')).auditModule(),
   async ({ providers }) =>
     (await import('./orchestrator/money/module.js')).moneyModule({
