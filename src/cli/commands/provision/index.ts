@@ -83,40 +83,7 @@ export async function runProvision(
     command: commandLine(options, factory),
     why: 'rerun once a human has decided; it never buys twice',
   };
-  const store = await credentialStore(factory);
-  const journal = await JournalSession.open(journalDir(project.dir), {
-    command: 'provision',
-    args: { service: service.ref, name: options.name ?? null, config },
-    projectId,
-    runId,
-  });
-  let outcome: StepOutcome<ProvisionResponse, { resource_id: string }>;
-  try {
-    outcome = await journal.step(
-      {
-        id: `1:${service.ref}:${options.name ?? ''}`,
-        body,
-        summarize: (answer) => ({ resource_id: answer.resource.id }),
-      },
-      async ({ key }) => {
-        const request: ProvisionRequest = {
-          ...body,
-          idempotency_key: key,
-          ...(runId ? { run_id: runId } : {}),
-        };
-        const answer = await provisionThroughGates(factory, api, projectId, request, rerun);
-        for (const value of Object.values(answer.credentials)) factory.redactor.register(value);
-        // Kept before the step is journaled as done, so that a crash here reruns into the replay with them.
-        if (Object.keys(answer.credentials).length)
-          await store.putResourceSecrets(projectId, answer.credentials);
-        return answer;
-      },
-    );
-  } catch (error) {
-    await journal.close();
-    throw error;
-  }
-  await journal.finish();
+  const outcome = await provisionOnce(factory, api, project, { service, body, runId, rerun });
   if (outcome.replayed) {
     const earlier = await activeResource(api, projectId, outcome.recorded?.resource_id);
     if (earlier) return alreadyProvisioned(earlier, service);
@@ -146,7 +113,7 @@ export async function runProvision(
     approval_id: answer.approval_id,
     replayed: answer.replayed,
     credential_names: credentialNames,
-    credential_store: store.kind,
+    credential_store: (await credentialStore(factory)).kind,
   };
   return {
     data,
@@ -158,6 +125,62 @@ export async function runProvision(
         ]
       : [{ command: 'projects status', why: 'see the project' }],
   };
+}
+
+interface ProvisionStep {
+  service: CatalogService;
+  /** The request without its idempotency key: what the step's key stands for. */
+  body: Omit<ProvisionRequest, 'idempotency_key' | 'run_id'>;
+  runId: string | undefined;
+  rerun: NextStep;
+}
+
+/**
+ * The provision call as one journaled step (S3): written down with its idempotency key before it is sent,
+ * so that a crash, a gate or a plain rerun sends the same key and the orchestrator answers the first
+ * result instead of buying twice. Credentials are stored before the step counts as done.
+ */
+async function provisionOnce(
+  factory: Factory,
+  api: OrchestratorApi,
+  project: ProjectRef,
+  { service, body, runId, rerun }: ProvisionStep,
+): Promise<StepOutcome<ProvisionResponse, { resource_id: string }>> {
+  const projectId = project.config.project_id;
+  const store = await credentialStore(factory);
+  const journal = await JournalSession.open(journalDir(project.dir), {
+    command: 'provision',
+    args: { service: service.ref, name: body.name ?? null, config: body.config },
+    projectId,
+    runId,
+  });
+  try {
+    const outcome = await journal.step(
+      {
+        id: `1:${service.ref}:${body.name ?? ''}`,
+        body,
+        summarize: (answer: ProvisionResponse) => ({ resource_id: answer.resource.id }),
+      },
+      async ({ key }) => {
+        const request: ProvisionRequest = {
+          ...body,
+          idempotency_key: key,
+          ...(runId ? { run_id: runId } : {}),
+        };
+        const answer = await provisionThroughGates(factory, api, projectId, request, rerun);
+        for (const value of Object.values(answer.credentials)) factory.redactor.register(value);
+        if (Object.keys(answer.credentials).length)
+          await store.putResourceSecrets(projectId, answer.credentials);
+        return answer;
+      },
+    );
+    await journal.finish();
+    return outcome;
+  } catch (error) {
+    // Left open: a rerun of the same command resumes this step with the same key.
+    await journal.close();
+    throw error;
+  }
 }
 
 /**
