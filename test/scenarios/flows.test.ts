@@ -28,7 +28,7 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'projects-home-'));
   project = mkdtempSync(join(tmpdir(), 'projects-shop-'));
   // The developer signed in earlier (`projects login` has its own tests): their login is in the store.
-  const store = await openCredentialStore({ env: developerEnv(), paths: undefined });
+  const store = await openCredentialStore({ env: developerEnv() });
   await store.saveLogin({
     orchestrator: sandbox.url,
     accessToken: sandbox.human,
@@ -96,7 +96,15 @@ describe('the developer at a terminal', () => {
 describe('the coding agent', () => {
   it('stops at APPROVAL_REQUIRED, and goes on once the human approved in the browser — buying once', async () => {
     const token = sandbox.agentToken(['read', 'provision:free', 'provision:paid']);
-    const env = { PROJECTS_HOME: home, PROJECTS_TOKEN: token, CLAUDECODE: '1' };
+    const env = { ...developerEnv(), PROJECTS_TOKEN: token, CLAUDECODE: '1' };
+    const shown = await runCli(['catalog', 'show', 'data/kv:pro', '--json'], { env, cwd: project });
+    expect(shown.code).toBe(0);
+    expect(shown.json()).toMatchObject({
+      ok: true,
+      command: 'catalog show',
+      data: { ref: 'data/kv:pro', pricing: { type: 'paid', amount: 900, refundable: false } },
+    });
+
     const args = ['provision', 'data/kv:pro', '--name', 'jobs', '--json'];
     const gated = await runCli(args, { env, cwd: project });
     expect(gated.code).toBe(4);
@@ -134,6 +142,15 @@ describe('the coding agent', () => {
     expect(data.approval_id).toBe(approvalId);
     expect(data.credential_names).toEqual(['KV_REST_API_TOKEN', 'KV_REST_API_URL']);
     expect(bought.stdout + bought.stderr).not.toMatch(/kv_[A-Za-z0-9]{16,}/);
+
+    // The agent sees the credentials by name only.
+    const names = await runCli(['env', '--json'], { env, cwd: project });
+    expect(names.code).toBe(0);
+    expect((names.json().data as { names: string[] }).names).toEqual([
+      'KV_REST_API_TOKEN',
+      'KV_REST_API_URL',
+    ]);
+    expect(names.stdout).not.toMatch(/kv_[A-Za-z0-9]{16,}/);
 
     const again = await runCli(args, { env, cwd: project });
     expect(again.code).toBe(0);
