@@ -95,7 +95,7 @@ describe('the developer at a terminal', () => {
 
 describe('the coding agent', () => {
   it('stops at APPROVAL_REQUIRED, and goes on once the human approved in the browser — buying once', async () => {
-    const token = sandbox.agentToken(['read', 'provision:free', 'provision:paid']);
+    const token = await sandbox.agentToken(['read', 'provision:free', 'provision:paid']);
     const env = { ...developerEnv(), PROJECTS_TOKEN: token, CLAUDECODE: '1' };
     const shown = await runCli(['catalog', 'show', 'data/kv:pro', '--json'], { env, cwd: project });
     expect(shown.code).toBe(0);
@@ -165,7 +165,7 @@ describe('the coding agent', () => {
 
 describe('CI with a scoped token', () => {
   it('reads status with no keychain and no prompt, and is refused anything outside its scopes', async () => {
-    const token = sandbox.agentToken(['read', 'deploy:preview']);
+    const token = await sandbox.agentToken(['read', 'deploy:preview']);
     const env = {
       PROJECTS_HOME: mkdtempSync(join(tmpdir(), 'projects-ci-')),
       PROJECTS_TOKEN: token,
