@@ -128,12 +128,4 @@ describe('freeze (kill switch)', () => {
     const budget = await sandbox.call('GET', '/v1/budget', { user: 'usr_frozen' });
     expect(budget.body).toMatchObject({ frozen: true, spend: { spent: 0, reserved: 0 } });
   });
-
-  it('does not lift a freeze on an API call: unfreezing is a human gate', async () => {
-    await sandbox.call('POST', '/v1/freeze', { user: 'usr_gate', body: {} });
-    const unfreeze = await sandbox.call('POST', '/v1/unfreeze', { user: 'usr_gate' });
-    expect(unfreeze.status).not.toBe(200);
-    const state = await sandbox.call('GET', '/v1/freeze', { user: 'usr_gate' });
-    expect(state.body.frozen).toBe(true);
-  });
 });

@@ -1,3 +1,4 @@
+import { GATES_MIGRATION } from './gates.js';
 import { IDEMPOTENCY_MIGRATION } from './idempotency.js';
 
 /**
@@ -63,4 +64,5 @@ export const MONEY_MIGRATIONS = [
   CREATE INDEX money_captures_user ON money_captures (user_id, month, provider_id);
   CREATE INDEX money_captures_run ON money_captures (run_id);`,
   IDEMPOTENCY_MIGRATION,
+  GATES_MIGRATION,
 ];

@@ -17,6 +17,7 @@ import { requireScope } from '../principal.js';
 import { changeLimits, getBudget, isEmpty, splitChanges } from './budget.js';
 import { createRun, endRun, getRun, parseDuration } from './budget-runs.js';
 import { assertNotFrozen, freezeUser, getFreezeState } from './freeze.js';
+import { applyGatesOnApproval, requestLimitRaise, requestUnfreeze } from './gates.js';
 import { keepRawJsonBodies, parseWith, rawBody } from './http.js';
 import { getLimits } from './limits.js';
 import { MONEY_MIGRATIONS } from './migrations.js';
@@ -40,6 +41,7 @@ export function moneyModule(options: MoneyModuleOptions): SandboxModule {
     prefix: '',
     async register(app, ctx) {
       keepRawJsonBodies(app);
+      applyGatesOnApproval(ctx);
       registerCaptures(app, ctx, options);
       registerRuns(app, ctx);
       registerBudget(app, ctx);
@@ -144,14 +146,12 @@ function registerBudget(app: FastifyInstance, ctx: SandboxContext): void {
           changes: lower,
           now: ctx.now(),
         });
-    if (!isEmpty(raise)) {
-      throw new ProjectsError(
-        'NOT_IMPLEMENTED',
-        'raising a limit needs a human approval, which this orchestrator cannot create yet',
-        { httpStatus: 501, details: { applied, pending: raise } },
-      );
+    try {
+      requestLimitRaise(ctx, principal, limits, raise);
+    } catch (error) {
+      throw error instanceof ProjectsError ? withDetails(error, { applied, pending: raise }) : error;
     }
-    return { limits, applied };
+    return { limits: getLimits(ctx.db, principal.userId), applied };
   });
 }
 
@@ -171,12 +171,19 @@ function registerFreeze(app: FastifyInstance, ctx: SandboxContext): void {
       now: ctx.now(),
     });
   });
+  // Always a human gate: whoever asks, only a human's approval (web page or `projects approve`) lifts it.
   app.post('/v1/unfreeze', async (request) => {
-    requireScope(request, 'read');
-    throw new ProjectsError(
-      'NOT_IMPLEMENTED',
-      'unfreezing needs a human approval, which this orchestrator cannot create yet',
-      { httpStatus: 501 },
-    );
+    const principal = requireScope(request, 'read');
+    return requestUnfreeze(ctx, principal);
+  });
+}
+
+/** The same refusal with more context for the caller (e.g. which lowered limits did apply). */
+function withDetails(error: ProjectsError, details: Record<string, unknown>): ProjectsError {
+  return new ProjectsError(error.code, error.message, {
+    details: { ...error.details, ...details },
+    next: error.next,
+    httpStatus: error.httpStatus,
+    cause: error,
   });
 }
