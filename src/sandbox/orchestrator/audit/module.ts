@@ -1,7 +1,7 @@
 import { AuditQuerySchema } from '../../../protocol/money.js';
 import type { SandboxModule } from '../../context.js';
-import { parseWith } from '../money/http.js';
 import { requireScope } from '../principal.js';
+import { parseWith } from '../runs/validate.js';
 import { AUDIT_MIGRATIONS, listAudit, verifyAuditChain } from './chain.js';
 
 /** The audit log's table and its read API: the user's events, and a check of the whole chain. */

@@ -3,8 +3,8 @@ import { ProjectsError } from '../../../protocol/errors.js';
 import type { Run } from '../../../protocol/money.js';
 import type { Db } from '../../db.js';
 import { appendAudit } from '../audit/chain.js';
+import { newId } from '../runs/ids.js';
 import { isoTime, spendRefusal } from './format.js';
-import { newId } from './ids.js';
 import { reservedIn, spentIn } from './limits.js';
 
 /**

@@ -14,11 +14,12 @@ import {
 } from '../../../protocol/signing.js';
 import type { SandboxContext, SandboxModule } from '../../context.js';
 import { requireScope } from '../principal.js';
+import { parseWith } from '../runs/validate.js';
 import { changeLimits, getBudget, isEmpty, splitChanges } from './budget.js';
 import { createRun, endRun, getRun, parseDuration } from './budget-runs.js';
 import { assertNotFrozen, freezeUser, getFreezeState } from './freeze.js';
 import { applyGatesOnApproval, requestLimitRaise, requestUnfreeze } from './gates.js';
-import { keepRawJsonBodies, parseWith, rawBody } from './http.js';
+import { keepRawJsonBodies, rawBody } from './http.js';
 import { getLimits } from './limits.js';
 import { MONEY_MIGRATIONS } from './migrations.js';
 import { capturePayment } from './tokens.js';

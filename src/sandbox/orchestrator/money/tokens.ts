@@ -3,11 +3,11 @@ import { ProjectsError } from '../../../protocol/errors.js';
 import type { CaptureRequest, CaptureResponse } from '../../../protocol/money.js';
 import type { Db } from '../../db.js';
 import { type AuditInput, appendAudit } from '../audit/chain.js';
+import { newId } from '../runs/ids.js';
 import { assertWithinRun } from './budget-runs.js';
 import { isoTime, monthOf, spendRefusal } from './format.js';
 import { assertNotFrozen } from './freeze.js';
 import { idempotentSync } from './idempotency.js';
-import { newId } from './ids.js';
 import {
   assertWithinCaps,
   assertWithinInvocationCeiling,
