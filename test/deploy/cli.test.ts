@@ -1,11 +1,13 @@
+import { Resolver } from 'node:dns/promises';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { fetchDeployed } from '../../src/client/deployed.js';
 import { openCredentialStore } from '../../src/credentials/store.js';
-import { type RunsSandbox, startRunsSandbox } from '../runs/harness.js';
+import { approvalIdOf, type RunsSandbox, startRunsSandbox } from '../runs/harness.js';
 import { hostOf, hostRequest } from './helpers.js';
 
 const TEMPLATE = join(import.meta.dirname, '../../templates/worker');
@@ -14,6 +16,7 @@ let sandbox: RunsSandbox;
 let work: string;
 let port: number;
 let projectDir: string;
+let projectId: string;
 let env: NodeJS.ProcessEnv;
 
 /** Runs `projects …` in-process against the sandbox, as the agent or CI token `token`. */
@@ -27,7 +30,7 @@ beforeAll(async () => {
   sandbox = await startRunsSandbox();
   port = Number(new URL(sandbox.url).port);
   sandbox.acceptTerms('edge');
-  const projectId = await sandbox.createProject('cli-deploy');
+  projectId = await sandbox.createProject('cli-deploy');
   const provisioned = await sandbox.api<{ credentials: Record<string, string> }>(
     'POST',
     `/v1/projects/${projectId}/provision`,
@@ -105,5 +108,32 @@ describe('projects deploy', () => {
     const rolledBack = await projects(['deploy', 'rollback'], ci);
     expect(rolledBack.code).toBe(0);
     expect((await hostRequest(port, 'clisite.localhost', '/')).body).toContain('Hello from a worker');
+  });
+
+  it('attaches a domain the project bought: DNS answers from the sandbox, HTTPS verifies against the CA', async () => {
+    sandbox.addCard();
+    const buy = {
+      service: 'edge/registrar:domain',
+      name: 'clisite.dev',
+      idempotency_key: 'idk_deploy_cli_domain',
+    };
+    const gated = await sandbox.api('POST', `/v1/projects/${projectId}/provision`, buy);
+    const approvalId = approvalIdOf(gated);
+    await sandbox.api('POST', `/v1/approvals/${approvalId}/approve`, { confirmation: 'clisite.dev' });
+    expect((await sandbox.api('POST', `/v1/projects/${projectId}/provision`, buy)).status).toBe(201);
+
+    const agent = await sandbox.agentToken(['read', 'deploy:preview']);
+    const attached = await projects(['domains', 'attach', 'clisite.dev'], agent);
+    expect(attached.code).toBe(0);
+    const httpsUrl = attached.out.trim();
+    expect(httpsUrl).toMatch(/^https:\/\/clisite\.dev:\d+\/$/);
+
+    const resolver = new Resolver();
+    resolver.setServers([sandbox.context.endpoints.get('dns')!]);
+    const [address] = await resolver.resolve4('clisite.dev');
+    const ca = (await fetchDeployed(`${sandbox.url}/providers/edge/deploy/ca.pem`)).body;
+    const live = await fetchDeployed(httpsUrl, { address: address!, ca });
+    expect(live.status).toBe(200);
+    expect(live.body).toContain('Hello from a worker');
   });
 });

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeployClient } from '../../src/client/deploy-client.js';
+import { type DeployedResponse, fetchDeployed } from '../../src/client/deployed.js';
 import { mintPublishGrant } from '../../src/protocol/publish-grant.js';
 import { createEdgeDeployModule } from '../../src/sandbox/providers/edge/deploy/module.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
@@ -53,66 +52,24 @@ export async function startDeploySandbox(): Promise<DeploySandbox> {
   };
 }
 
-export interface SimpleResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** An HTTP request to 127.0.0.1 with an explicit Host header (`*.localhost` names resolve to loopback). */
+/** An HTTP request to `host` on the sandbox's port (`*.localhost` names are loopback). */
 export function hostRequest(
   port: number,
   host: string,
   path = '/',
   options: { method?: string; body?: string } = {},
-): Promise<SimpleResponse> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: options.method ?? 'GET',
-        headers: { host: `${host}:${port}` },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
+): Promise<DeployedResponse> {
+  return fetchDeployed(`http://${host}:${port}${path}`, { address: '127.0.0.1', ...options });
 }
 
-/** An HTTPS request to 127.0.0.1 with SNI and Host set to `hostname`, trusting only `ca`. */
-export function tlsRequest(port: number, hostname: string, ca: string, path = '/'): Promise<SimpleResponse> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      { host: '127.0.0.1', port, path, servername: hostname, ca, headers: { host: `${hostname}:${port}` } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+/** An HTTPS request to `hostname` on the sandbox's HTTPS listener, trusting only `ca`. */
+export function tlsRequest(
+  port: number,
+  hostname: string,
+  ca: string,
+  path = '/',
+): Promise<DeployedResponse> {
+  return fetchDeployed(`https://${hostname}:${port}${path}`, { address: '127.0.0.1', ca });
 }
 
 /** The host name of a deployment URL (`http://<label>.localhost:<port>/`). */
