@@ -36,12 +36,18 @@ export interface LoadModulesOptions {
   dataDir: string;
 }
 
+/** The assembled sandbox: every module to mount, and the reference providers among them. */
+export interface SandboxComposition {
+  modules: SandboxModule[];
+  providers: SandboxProvider[];
+}
+
 /**
  * The composition root: the orchestrator's modules and every reference provider (listed in
  * providers/index.ts), wired with shared signing secrets that are generated on first start and kept in
  * the database. Loaded lazily by the daemon and by tests so that the CLI's startup never pays for them.
  */
-export async function loadSandboxModules(options: LoadModulesOptions): Promise<SandboxModule[]> {
+export async function loadSandbox(options: LoadModulesOptions): Promise<SandboxComposition> {
   const { SANDBOX_PROVIDERS } = await import('./providers/index.js');
   const db = openDatabase(sandboxDatabasePath(options.dataDir));
   let providers: SandboxProvider[];
@@ -57,5 +63,9 @@ export async function loadSandboxModules(options: LoadModulesOptions): Promise<S
   const providerModules = SANDBOX_PROVIDERS.flatMap(({ id, create }, index) =>
     create({ id, signingSecret: providers[index]!.signingSecret }),
   );
-  return [...orchestrator, ...providerModules];
+  return { modules: [...orchestrator, ...providerModules], providers };
+}
+
+export async function loadSandboxModules(options: LoadModulesOptions): Promise<SandboxModule[]> {
+  return (await loadSandbox(options)).modules;
 }
