@@ -7,6 +7,8 @@ export type { SandboxProvider } from './provider-secrets.js';
 /** What every orchestrator module is built with: the reference providers it talks to. */
 export interface OrchestratorEnv {
   providers: readonly SandboxProvider[];
+  /** Deadline of one orchestrator → provider request. */
+  providerTimeoutMs: number | undefined;
 }
 
 /**
@@ -27,13 +29,19 @@ const ORCHESTRATOR_MODULES: readonly ((env: OrchestratorEnv) => Promise<SandboxM
     (await import('./orchestrator/money/module.js')).moneyModule({
       secretFor: (id) => providers.find((provider) => provider.id === id)?.signingSecret,
     }),
-  async ({ providers }) => (await import('./orchestrator/runs/index.js')).runsModule({ providers }),
+  async ({ providers, providerTimeoutMs }) =>
+    (await import('./orchestrator/runs/index.js')).runsModule({ providers, providerTimeoutMs }),
   async ({ providers }) => (await import('./orchestrator/publish/module.js')).publishModule({ providers }),
 ];
 
 export interface LoadModulesOptions {
   /** The sandbox data directory; its database keeps the providers' signing secrets. */
   dataDir: string;
+  /**
+   * Deadline of one orchestrator → provider request; default 10 s, or PROJECTS_PROVIDER_TIMEOUT_MS
+   * (an operator knob, and how the fault-injection tests keep timeouts short).
+   */
+  providerTimeoutMs?: number;
 }
 
 /** The assembled sandbox: every module to mount, and the reference providers among them. */
@@ -59,7 +67,11 @@ export async function loadSandbox(options: LoadModulesOptions): Promise<SandboxC
   } finally {
     db.close();
   }
-  const orchestrator = await Promise.all(ORCHESTRATOR_MODULES.map((create) => create({ providers })));
+  const providerTimeoutMs =
+    options.providerTimeoutMs ?? (Number(process.env.PROJECTS_PROVIDER_TIMEOUT_MS) || undefined);
+  const orchestrator = await Promise.all(
+    ORCHESTRATOR_MODULES.map((create) => create({ providers, providerTimeoutMs })),
+  );
   const providerModules = SANDBOX_PROVIDERS.flatMap(({ id, create }, index) =>
     create({ id, signingSecret: providers[index]!.signingSecret }),
   );

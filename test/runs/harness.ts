@@ -28,8 +28,10 @@ export interface RunsSandbox extends TestSandbox {
   createProject(name?: string): Promise<string>;
 }
 
-export async function startRunsSandbox(): Promise<RunsSandbox> {
-  const sandbox = await startTestSandbox();
+export async function startRunsSandbox(
+  options: Parameters<typeof startTestSandbox>[0] = {},
+): Promise<RunsSandbox> {
+  const sandbox = await startTestSandbox(options);
   const human = sandbox.accessToken();
   const store = new IdentityStore(sandbox.db);
   const api: RunsSandbox['api'] = async (method, path, body, token = human) => {

@@ -5,6 +5,7 @@ import { ACCOUNTS_MIGRATION, Accounts } from './accounts.js';
 import { registerApprovalRoutes } from './approval-routes.js';
 import { APPROVALS_MIGRATION } from './approvals.js';
 import { Catalog } from './catalog.js';
+import { INFLIGHT_MIGRATION, InflightPurchases } from './inflight.js';
 import { registerPages } from './pages.js';
 import { PROJECTS_MIGRATION, ProjectStore } from './projects.js';
 import { ProviderCalls } from './provider-calls.js';
@@ -28,6 +29,8 @@ export interface RunsModuleOptions {
   providers: readonly ProviderRegistration[];
   /** Sent to providers as `Projects-Orchestrator`. */
   orchestratorId?: string;
+  /** Deadline of one request to a provider (default 10 s). */
+  providerTimeoutMs?: number | undefined;
 }
 
 /**
@@ -47,11 +50,14 @@ export function runsModule(options: RunsModuleOptions): SandboxModule {
         RESOURCES_MIGRATION,
         ACCOUNTS_MIGRATION,
       ].join(';\n'),
+      INFLIGHT_MIGRATION,
     ],
     prefix: '',
     async register(app, ctx) {
       const registry = new ProviderRegistry(ctx.db);
-      const calls = new ProviderCalls(options.orchestratorId ?? 'sandbox', ctx.now);
+      const calls = new ProviderCalls(options.orchestratorId ?? 'sandbox', ctx.now, {
+        timeoutMs: options.providerTimeoutMs,
+      });
       const catalog = new Catalog(registry, calls, ctx.now);
       const projects = new ProjectStore(ctx.db);
       const resources = new ResourceStore(ctx.db);
@@ -63,6 +69,7 @@ export function runsModule(options: RunsModuleOptions): SandboxModule {
         calls,
         projects,
         quotes: new QuoteStore(ctx.db),
+        inflight: new InflightPurchases(ctx.db),
         resources,
         accounts,
         gates: identityGates(ctx),

@@ -10,7 +10,11 @@ import type {
   ProvisionResponse,
   Quote,
 } from '../../../protocol/orchestrator.js';
-import type { PaymentCredentials, Quote as ProviderQuote } from '../../../protocol/provider.js';
+import type {
+  PaymentCredentials,
+  Quote as ProviderQuote,
+  Resource as ProviderResource,
+} from '../../../protocol/provider.js';
 import type { Principal } from '../../../protocol/scopes.js';
 import type { SandboxContext } from '../../context.js';
 import { appendAudit } from '../audit/chain.js';
@@ -21,6 +25,7 @@ import type { Accounts } from './accounts.js';
 import { gateOnApproval, releaseApproval } from './approvals.js';
 import type { Catalog } from './catalog.js';
 import { validateConfiguration, withName } from './config.js';
+import type { InflightPurchases } from './inflight.js';
 import { checkIntent, type IntentFindings } from './intent.js';
 import { decidePolicy } from './policy.js';
 import type { ProjectStore } from './projects.js';
@@ -42,6 +47,7 @@ export interface ProvisionDeps {
   calls: ProviderCalls;
   projects: ProjectStore;
   quotes: QuoteStore;
+  inflight: InflightPurchases;
   resources: ResourceStore;
   accounts: Accounts;
   gates: HumanGates;
@@ -109,6 +115,17 @@ export class Provisioner {
   }
 
   private async run(attempt: Attempt): Promise<ProvisionRecord> {
+    const { quote, findings } = (await this.resumedQuote(attempt)) ?? (await this.newQuote(attempt));
+    const approval = this.gate(attempt, quote, findings);
+    try {
+      return await this.buy(attempt, quote, approval);
+    } catch (error) {
+      if (approval) releaseApproval(this.deps.ctx.db, approval.id);
+      throw error;
+    }
+  }
+
+  private async newQuote(attempt: Attempt): Promise<{ quote: Quote; findings: IntentFindings }> {
     const { principal, provider, service, configuration, request } = attempt;
     const answer = await this.deps.calls.client(provider).quote({ service_id: service.id, configuration });
     assertPurchasable(answer, request, principal);
@@ -119,13 +136,21 @@ export class Provisioner {
       findings.warnings,
       new Date(this.deps.ctx.now()),
     );
-    const approval = this.gate(attempt, quote, findings);
-    try {
-      return await this.buy(attempt, quote, approval);
-    } catch (error) {
-      if (approval) releaseApproval(this.deps.ctx.db, approval.id);
-      throw error;
-    }
+    return { quote, findings };
+  }
+
+  /**
+   * An earlier attempt under this key reached the provider and its outcome is unknown: carry on with
+   * its quote (a new one could say "taken" about the very domain we bought) so that the same payment
+   * token and key get the first result back.
+   */
+  private async resumedQuote(
+    attempt: Attempt,
+  ): Promise<{ quote: Quote; findings: IntentFindings } | undefined> {
+    const quoteId = this.deps.inflight.quoteFor(attempt.principal.userId, attempt.request.idempotency_key);
+    if (!quoteId) return undefined;
+    const quote = this.deps.quotes.get(quoteId);
+    return { quote, findings: this.intent(attempt, { ...quote, id: quote.provider_quote_id }) };
   }
 
   private intent(attempt: Attempt, answer: ProviderQuote): IntentFindings {
@@ -182,17 +207,12 @@ export class Provisioner {
   }
 
   private async buy(attempt: Attempt, quote: Quote, approval: Approval | null): Promise<ProvisionRecord> {
-    const { principal, provider, service, project, configuration, request } = attempt;
+    const { principal, provider, service, project, request } = attempt;
     const { ctx, gates } = this.deps;
     if (!gates.termsAccepted(principal.userId, provider)) throw termsRequired(provider);
     const accountToken = await this.deps.accounts.tokenFor(principal, provider);
     const payment = quote.price > 0 ? this.paymentFor(attempt, quote) : undefined;
-    const created = await this.deps.calls.client(provider).createResource(accountToken, {
-      service_id: service.id,
-      configuration,
-      idempotency_key: providerKey(principal.userId, request.idempotency_key),
-      ...(payment ? { quote_id: quote.provider_quote_id, payment_credentials: payment } : {}),
-    });
+    const created = await this.createAtProvider(attempt, quote, accountToken, payment);
     const resource = this.deps.resources.create(
       {
         userId: principal.userId,
@@ -208,7 +228,34 @@ export class Provisioner {
       },
       new Date(ctx.now()),
     );
+    this.deps.inflight.forget(principal.userId, request.idempotency_key);
     return { resource_id: resource.id };
+  }
+
+  /**
+   * Asks the provider to create the resource, with the purchase journaled as in flight while its
+   * outcome is unknown. Only a definite refusal (a 4xx answer) clears it before the resource is recorded.
+   */
+  private async createAtProvider(
+    attempt: Attempt,
+    quote: Quote,
+    accountToken: string,
+    payment: PaymentCredentials | undefined,
+  ): Promise<ProviderResource> {
+    const { principal, provider, service, configuration, request } = attempt;
+    const { inflight, ctx } = this.deps;
+    if (payment) inflight.remember(principal.userId, request.idempotency_key, quote.id, new Date(ctx.now()));
+    try {
+      return await this.deps.calls.client(provider).createResource(accountToken, {
+        service_id: service.id,
+        configuration,
+        idempotency_key: providerKey(principal.userId, request.idempotency_key),
+        ...(payment ? { quote_id: quote.provider_quote_id, payment_credentials: payment } : {}),
+      });
+    } catch (error) {
+      if (isDefiniteRefusal(error)) inflight.forget(principal.userId, request.idempotency_key);
+      throw error;
+    }
   }
 
   private paymentFor(attempt: Attempt, quote: Quote): PaymentCredentials {
@@ -280,6 +327,13 @@ export class Provisioner {
       replayed,
     };
   }
+}
+
+/** The provider answered and refused (4xx other than a still-running duplicate): nothing was charged. */
+function isDefiniteRefusal(error: unknown): boolean {
+  if (!(error instanceof ProjectsError) || error.httpStatus === undefined) return false;
+  const inProgress = error.code === 'IDEMPOTENCY_CONFLICT' && error.details?.in_progress === true;
+  return error.httpStatus >= 400 && error.httpStatus < 500 && !inProgress;
 }
 
 function splitRef(ref: string): string[] {

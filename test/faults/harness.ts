@@ -1,0 +1,98 @@
+import type { Approval, ProvisionResponse } from '../../src/protocol/orchestrator.js';
+import { changeLimits } from '../../src/sandbox/orchestrator/money/budget.js';
+import { ProviderRegistry } from '../../src/sandbox/orchestrator/runs/registry.js';
+import { type Answer, type RunsSandbox, startRunsSandbox } from '../runs/harness.js';
+import { FaultProxy } from './fault-proxy.js';
+
+/**
+ * The sandbox with a fault proxy between the orchestrator and one of its providers, plus the human
+ * steps of a purchase (terms, card, approvals) so that tests can drive paid purchases end to end.
+ */
+
+/** The failure codes DESIGN.md §5 documents for a purchase hit by a failing provider, with their HTTP status. */
+export const TRANSIENT_CODES: Record<string, number[]> = {
+  PROVIDER_UNAVAILABLE: [502, 503],
+  INVALID_RESPONSE: [502],
+  IDEMPOTENCY_CONFLICT: [409],
+};
+
+export const SPEND_REFUSALS = ['BUDGET_EXCEEDED', 'CAP_EXCEEDED', 'VELOCITY_LIMITED', 'PAYMENT_DECLINED'];
+
+export interface FaultSandbox extends RunsSandbox {
+  proxy: FaultProxy;
+  /** Moves the orchestrator's clock forward (breaker cool-downs, leases) without sleeping. */
+  advance(ms: number): void;
+  /** POST provision as `token`, approving as the human when a gate asks (typing `confirmation`). */
+  buy(
+    project: string,
+    request: Record<string, unknown>,
+    confirmation?: string,
+    token?: string,
+  ): Promise<Answer>;
+  captures(project: string): { n: number; total: number };
+  resources(project: string): number;
+  /** The human raises the monthly caps (recorded directly, as a decided approval would), so many purchases fit. */
+  raiseCaps(amount: number): void;
+}
+
+export async function startFaultSandbox(provider: string, providerTimeoutMs = 600): Promise<FaultSandbox> {
+  process.env.PROJECTS_PROVIDER_TIMEOUT_MS = String(providerTimeoutMs);
+  let offset = 0;
+  const sandbox = await startRunsSandbox({ now: () => Date.now() + offset });
+  delete process.env.PROJECTS_PROVIDER_TIMEOUT_MS;
+  const registry = new ProviderRegistry(sandbox.db);
+  const registered = registry.get(provider);
+  const proxy = await new FaultProxy(registered.baseUrl).start();
+  registry.upsert({ ...registered, baseUrl: proxy.url }, new Date());
+  const close = sandbox.close;
+
+  const approveIfAsked = async (answer: Answer, confirmation: string | undefined) => {
+    const approvalId = answer.body.error?.details?.approval_id;
+    if (answer.body.error?.code !== 'APPROVAL_REQUIRED' || typeof approvalId !== 'string') return false;
+    const decided = await sandbox.api<Approval>('POST', `/v1/approvals/${approvalId}/approve`, {
+      ...(confirmation ? { confirmation } : {}),
+    });
+    if (decided.body.status !== 'approved')
+      throw new Error(`approval refused: ${JSON.stringify(decided.body)}`);
+    return true;
+  };
+
+  return Object.assign(sandbox, {
+    proxy,
+    advance(ms: number) {
+      offset += ms;
+    },
+    async buy(project: string, request: Record<string, unknown>, confirmation?: string, token?: string) {
+      const send = () =>
+        sandbox.api<ProvisionResponse>('POST', `/v1/projects/${project}/provision`, request, token);
+      const first = await send();
+      return (await approveIfAsked(first, confirmation)) ? send() : first;
+    },
+    captures(project: string) {
+      return sandbox.db
+        .prepare(
+          'SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total FROM money_captures WHERE project_id = ?',
+        )
+        .get(project) as { n: number; total: number };
+    },
+    resources(project: string) {
+      const row = sandbox.db
+        .prepare("SELECT COUNT(*) AS n FROM runs_resources WHERE project_id = ? AND status != 'removed'")
+        .get(project) as { n: number };
+      return row.n;
+    },
+    raiseCaps(amount: number) {
+      changeLimits(sandbox.db, {
+        userId: sandbox.user.id,
+        actor: `human:${sandbox.user.email}`,
+        changes: { provider_monthly_cap: amount, global_monthly_cap: amount },
+        approvalId: 'apr_test',
+        now: Date.now(),
+      });
+    },
+    async close() {
+      await proxy.stop();
+      await close();
+    },
+  });
+}
