@@ -1,5 +1,5 @@
 import { Resolver } from 'node:dns/promises';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +20,9 @@ let projectId: string;
 let env: NodeJS.ProcessEnv;
 
 /** Runs `projects …` in-process against the sandbox, as the agent or CI token `token`. */
-async function projects(args: string[], token: string) {
+async function projects(args: string[], token: string, cwd = projectDir) {
   const io = testIO();
-  const code = await main(args, { io, env: { ...env, PROJECTS_TOKEN: token }, cwd: projectDir });
+  const code = await main(args, { io, env: { ...env, PROJECTS_TOKEN: token }, cwd });
   return { code, out: io.out(), err: io.err(), json: () => JSON.parse(io.out()) };
 }
 
@@ -108,6 +108,21 @@ describe('projects deploy', () => {
     const rolledBack = await projects(['deploy', 'rollback'], ci);
     expect(rolledBack.code).toBe(0);
     expect((await hostRequest(port, 'clisite.localhost', '/')).body).toContain('Hello from a worker');
+  });
+
+  it('provisions a free site first when the project has none, then deploys the static template', async () => {
+    const otherProject = await sandbox.createProject('static-site');
+    const dir = join(work, 'static');
+    cpSync(join(TEMPLATE, '../static'), dir, { recursive: true });
+    const template = JSON.parse(readFileSync(join(dir, 'projects.json'), 'utf8'));
+    writeFileSync(join(dir, 'projects.json'), JSON.stringify({ ...template, project_id: otherProject }));
+    const agent = await sandbox.agentToken(['read', 'provision:free', 'deploy:preview']);
+    const deployed = await projects(['deploy', '--site', 'staticsite'], agent, dir);
+    expect(deployed.code).toBe(0);
+    expect(deployed.out).toMatch(/^http:\/\/[0-9a-z]{12}--staticsite\.localhost:\d+\/\n$/);
+    expect(deployed.err).toContain('provisioning a free edge/hosting:site');
+    const home = await hostRequest(port, hostOf(deployed.out.trim()), '/');
+    expect(home.body).toContain('Hello from projects');
   });
 
   it('attaches a domain the project bought: DNS answers from the sandbox, HTTPS verifies against the CA', async () => {

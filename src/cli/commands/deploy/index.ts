@@ -39,8 +39,9 @@ export async function runDeploy(
 ): Promise<CommandResult<DeployData>> {
   const project = factory.requireProject();
   const settings = deploySettings(project);
-  const target = await siteTarget(factory, project);
-  await checkSiteName(target, options.site ?? settings.site);
+  const siteName = options.site ?? settings.site;
+  const target = await siteTarget(factory, project, { provision: true, provisionAs: siteName });
+  await checkSiteName(target, siteName);
   const dir = deployDir(factory, project, settings, options.dir);
   const task = await factory.output.task('Deploying');
   let result: DeployResult;

@@ -65,9 +65,36 @@ export interface SiteTarget {
   workerEnv: Record<string, string>;
 }
 
-export async function siteTarget(factory: Factory, project: ProjectRef): Promise<SiteTarget> {
+async function siteSecrets(factory: Factory, projectId: string): Promise<Record<string, string>> {
+  return (await credentialStore(factory)).getResourceSecrets(projectId);
+}
+
+function hasSite(secrets: Record<string, string>): boolean {
+  return Boolean(
+    secrets[SITE_CREDENTIALS.url] && secrets[SITE_CREDENTIALS.token] && secrets[SITE_CREDENTIALS.siteId],
+  );
+}
+
+/**
+ * The project's site. With `provisionAs`, a project without one gets the free tier first (free, so no
+ * gate; the provision command still shows the provider's terms when they were never accepted).
+ */
+export async function siteTarget(
+  factory: Factory,
+  project: ProjectRef,
+  options: { provisionAs?: string | undefined; provision?: boolean } = {},
+): Promise<SiteTarget> {
   const projectId = project.config.project_id;
-  const secrets = await (await credentialStore(factory)).getResourceSecrets(projectId);
+  let secrets = await siteSecrets(factory, projectId);
+  if (!hasSite(secrets) && options.provision) {
+    factory.output.info('This project has no site yet: provisioning a free edge/hosting:site.');
+    const { runProvision } = await import('../provision/index.js');
+    await runProvision(
+      { service: 'edge/hosting:site', config: options.provisionAs ? [`name=${options.provisionAs}`] : [] },
+      factory,
+    );
+    secrets = await siteSecrets(factory, projectId);
+  }
   const url = secrets[SITE_CREDENTIALS.url];
   const token = secrets[SITE_CREDENTIALS.token];
   const siteId = secrets[SITE_CREDENTIALS.siteId];
