@@ -90,7 +90,7 @@ describe('freeze (kill switch)', () => {
     console.log(
       `freeze: acknowledged ${ackMs.toFixed(1)} ms after the request; first refusal ${firstRefusalMs.toFixed(1)} ms after the acknowledgement (negative: refused before the ack arrived); ${attempts.filter((a) => a.step === 'capture' && a.reply.status === 200).length} captures before it`,
     );
-    expect(firstRefusalMs).toBeLessThan(1000);
+    expect(firstRefusalMs).toBeLessThan(5000);
   });
 
   it('refuses new tokens, captures of tokens issued before, runs and raises while frozen', async () => {
