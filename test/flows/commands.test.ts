@@ -135,6 +135,14 @@ describe('init', () => {
     expect(agents.startsWith('# Rules of this repo\n')).toBe(true);
     expect(agents.split(BLOCK_START)).toHaveLength(2);
     expect(readFileSync(join(dir, '.gitignore'), 'utf8').match(/\.env\*/g)).toHaveLength(1);
+
+    // The orchestrator lost the project (a reset sandbox): init makes a new one and says so.
+    writeFileSync(join(dir, 'projects.json'), JSON.stringify({ ...config, project_id: 'prj_gone' }));
+    const third = factoryIn(dir);
+    const recreated = await runInit({ sandbox: false }, third.factory);
+    expect(recreated.data.created).toBe(true);
+    expect(recreated.data.project.id).not.toBe('prj_gone');
+    expect(third.io.err()).toContain('no project prj_gone any more');
   });
 
   it('scaffolds a template into an empty directory only', async () => {

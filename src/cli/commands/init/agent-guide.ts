@@ -28,7 +28,7 @@ them. These rules keep it that way.
 - Pass \`--json\`. Read the one JSON document on stdout: \`ok\`, \`data\` or \`error.code\`, and \`next\` (the
   commands to run next, each with \`why\`). The exit code tells you the class of outcome.
 - Start a run with a budget before billable work, and export it:
-  \`export PROJECTS_RUN_ID=$(projects run start --budget 25 --json | jq -r .data.id)\`. End it with
+  \`export PROJECTS_RUN_ID=$(projects run start --budget 25)\` (the run id is its only output). End it with
   \`projects run end\` when the task is done.
 - Discover before you buy: \`projects catalog --json\`, \`projects catalog show <provider/service> --json\`.
 - Name exactly what the human asked for: \`projects provision edge/registrar:domain --name <exact name> --json\`.

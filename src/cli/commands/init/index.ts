@@ -1,6 +1,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { OrchestratorApi } from '../../../client/orchestrator.js';
 import { upsertManagedBlock, withGitignoreEntries } from '../../../core/managed-files.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Project } from '../../../protocol/orchestrator.js';
@@ -51,10 +52,11 @@ export async function runInit(options: InitOptions, factory: Factory): Promise<C
   const name = options.name ?? existing?.name ?? basename(dir);
   const rerun = { command: rerunCommand(options, factory), why: 'finish init once that is done' };
   const api = orchestratorApi(factory, { orchestrator });
-  const reuse = existing?.project_id && sameOrchestrator(existing.orchestrator, orchestrator);
-  const project: Pick<Project, 'id' | 'name'> = reuse
-    ? (await api.projectStatus(existing.project_id)).project
-    : await throughWebGates(factory, rerun, () => api.createProject(name));
+  const known = existing?.project_id && sameOrchestrator(existing.orchestrator, orchestrator);
+  const found = known ? await existingProject(api, existing.project_id, factory) : undefined;
+  const project: Pick<Project, 'id' | 'name'> =
+    found ?? (await throughWebGates(factory, rerun, () => api.createProject(name)));
+  const reuse = found !== undefined;
 
   const files = writeProjectFiles(dir, {
     ...existing,
@@ -83,6 +85,24 @@ export async function runInit(options: InitOptions, factory: Factory): Promise<C
       },
     ],
   };
+}
+
+/**
+ * The project projects.json names, as the orchestrator knows it; undefined (with a warning) when the
+ * orchestrator no longer has it — a reset sandbox — so that init creates it again instead of failing.
+ */
+async function existingProject(
+  api: OrchestratorApi,
+  id: string,
+  factory: Factory,
+): Promise<Pick<Project, 'id' | 'name'> | undefined> {
+  try {
+    return (await api.projectStatus(id)).project;
+  } catch (error) {
+    if (!(error instanceof ProjectsError) || error.code !== 'NOT_FOUND') throw error;
+    factory.output.warn(`the orchestrator has no project ${id} any more; creating a new one`);
+    return undefined;
+  }
 }
 
 function rerunCommand(options: InitOptions, factory: Factory): string {
