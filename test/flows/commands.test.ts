@@ -12,6 +12,7 @@ import { runStatus } from '../../src/cli/commands/status/index.js';
 import { HttpClient } from '../../src/client/http.js';
 import { OrchestratorApi } from '../../src/client/orchestrator.js';
 import { BLOCK_START } from '../../src/core/managed-files.js';
+import { resolvePaths } from '../../src/core/paths.js';
 import { Redactor } from '../../src/core/redact.js';
 import { ProjectsError } from '../../src/protocol/errors.js';
 import { testFactory } from '../helpers/factory.js';
@@ -95,6 +96,24 @@ describe('init', () => {
     expect(error.exitCode).toBe(3);
     expect(error.next[0]?.command).toMatch(/^projects login/);
     expect(existsSync(join(dir, 'projects.json'))).toBe(false);
+  });
+
+  it('--sandbox uses the local sandbox (started if needed), then needs a login there', async () => {
+    const { serveSandbox } = await import('../../src/sandbox/lifecycle.js');
+    const dir = mkdtempSync(join(tmpdir(), 'projects-app-'));
+    const { factory, home: ownHome } = testFactory({ cwd: dir, env: { PROJECTS_CREDENTIAL_STORE: 'file' } });
+    const local = await serveSandbox({
+      sandboxDir: resolvePaths({ PROJECTS_HOME: ownHome }).sandboxDir,
+      port: 0,
+    });
+    try {
+      const error = await failure(runInit({ sandbox: true }, factory));
+      expect(error.code).toBe('AUTH_REQUIRED');
+      expect(error.details?.orchestrator).toBe(local.state.url);
+      expect(error.next[0]?.command).toBe(`projects login --orchestrator ${local.state.url}`);
+    } finally {
+      await local.close();
+    }
   });
 
   it('without any orchestrator, tells a non-interactive caller what to run', async () => {

@@ -1,17 +1,14 @@
-import { join } from 'node:path';
-import { ProjectsError } from '../../../protocol/errors.js';
 import type { Factory } from '../../factory.js';
-import { readJsonFile } from '../../local-state.js';
 
 /**
- * The URL of the local sandbox orchestrator. Starting it from `init` needs the sandbox lifecycle library,
- * which this build does not include yet; until then a started sandbox is used, or the human is told how
- * to start it.
+ * The URL of the local sandbox orchestrator, started as `projects sandbox start` does (idempotently, as a
+ * daemon, announcing a first-start user's password once) when it is not running.
  */
 export async function ensureSandbox(factory: Factory): Promise<string> {
-  const state = readJsonFile<{ url?: string }>(join(factory.paths.sandboxDir, 'state.json'));
-  if (state?.url) return state.url;
-  throw new ProjectsError('NOT_IMPLEMENTED', 'starting the sandbox from init is not built yet', {
-    next: [{ command: 'projects sandbox start', why: 'start the local sandbox, then run init again' }],
-  });
+  const { runSandboxStart } = await import('../sandbox/index.js');
+  const task = await factory.output.task('Starting the local sandbox');
+  const started = await runSandboxStart({ port: 4780, foreground: false }, factory);
+  const url = (started.data as { orchestrator: { url: string } }).orchestrator.url;
+  task.succeed(`Local sandbox at ${url}`);
+  return url;
 }
