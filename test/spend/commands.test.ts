@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sinceTime } from '../../src/cli/commands/audit/index.js';
+import { runUnfreeze } from '../../src/cli/commands/unfreeze/index.js';
 import { testIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { parseUsd } from '../../src/core/money.js';
+import { testFactory } from '../helpers/factory.js';
+import { answerPrompts } from '../helpers/prompter.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 let sandbox: TestSandbox;
@@ -70,6 +73,27 @@ describe('spend commands against the sandbox orchestrator', () => {
     const verified = await agent(['audit', '--verify']);
     expect(verified.code).toBe(0);
     expect(verified.envelope.data.ok).toBe(true);
+  });
+
+  it('never lets an agent unfreeze; a human at a terminal lifts the freeze', async () => {
+    const refused = await agent(['unfreeze']);
+    expect(refused.code).toBe(4);
+    expect(refused.envelope.error.code).toBe('APPROVAL_REQUIRED');
+    const approvalId = refused.envelope.error.details.approval_id as string;
+    expect(refused.envelope.next.map((step: { command: string }) => step.command)).toEqual(
+      expect.arrayContaining([expect.stringContaining(approvalId), 'projects unfreeze']),
+    );
+    expect((await agent(['budget'])).envelope.data.frozen).toBe(true);
+
+    const { factory } = testFactory({
+      tty: true,
+      env: { PROJECTS_ORCHESTRATOR_URL: sandbox.url, PROJECTS_TOKEN: sandbox.accessToken() },
+    });
+    const { asked } = answerPrompts(factory, [true]);
+    const result = await runUnfreeze(factory);
+    expect(asked).toEqual([expect.stringContaining('Approve: Lift the spending freeze')]);
+    expect(result.data).toMatchObject({ frozen: false });
+    expect((await agent(['budget'])).envelope.data.frozen).toBe(false);
   });
 
   it('names the first bad event when the audit table was edited behind the orchestrator', async () => {

@@ -248,6 +248,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'unfreeze',
     summary: 'Allow spending again (a human gate)',
+    load: () => import('./unfreeze/index.js'),
     examples: ['projects unfreeze'],
   },
   {
