@@ -22,13 +22,10 @@ export interface FaultSandbox extends RunsSandbox {
   proxy: FaultProxy;
   /** Moves the orchestrator's clock forward (breaker cool-downs, leases) without sleeping. */
   advance(ms: number): void;
-  /** POST provision as `token`, approving as the human when a gate asks (typing `confirmation`). */
-  buy(
-    project: string,
-    request: Record<string, unknown>,
-    confirmation?: string,
-    token?: string,
-  ): Promise<Answer>;
+  /** POST provision as `token` (default: the human), approving as the human when a gate asks. */
+  buy(project: string, request: Record<string, unknown>, token?: string): Promise<Answer>;
+  /** The human approves the gate an answer points at; false when it is not APPROVAL_REQUIRED. */
+  approveIfAsked(answer: Answer): Promise<boolean>;
   captures(project: string): { n: number; total: number };
   resources(project: string): number;
   /** The human raises the monthly caps (recorded directly, as a decided approval would), so many purchases fit. */
@@ -46,11 +43,13 @@ export async function startFaultSandbox(provider: string, providerTimeoutMs = 60
   registry.upsert({ ...registered, baseUrl: proxy.url }, new Date());
   const close = sandbox.close;
 
-  const approveIfAsked = async (answer: Answer, confirmation: string | undefined) => {
+  /** The human approves what a gate asks, typing the confirmation the approval names. */
+  const approveIfAsked = async (answer: Answer) => {
     const approvalId = answer.body.error?.details?.approval_id;
     if (answer.body.error?.code !== 'APPROVAL_REQUIRED' || typeof approvalId !== 'string') return false;
+    const approval = await sandbox.api<Approval>('GET', `/v1/approvals/${approvalId}`);
     const decided = await sandbox.api<Approval>('POST', `/v1/approvals/${approvalId}/approve`, {
-      ...(confirmation ? { confirmation } : {}),
+      ...(approval.body.confirmation ? { confirmation: approval.body.confirmation } : {}),
     });
     if (decided.body.status !== 'approved')
       throw new Error(`approval refused: ${JSON.stringify(decided.body)}`);
@@ -62,11 +61,12 @@ export async function startFaultSandbox(provider: string, providerTimeoutMs = 60
     advance(ms: number) {
       offset += ms;
     },
-    async buy(project: string, request: Record<string, unknown>, confirmation?: string, token?: string) {
+    approveIfAsked,
+    async buy(project: string, request: Record<string, unknown>, token?: string) {
       const send = () =>
         sandbox.api<ProvisionResponse>('POST', `/v1/projects/${project}/provision`, request, token);
       const first = await send();
-      return (await approveIfAsked(first, confirmation)) ? send() : first;
+      return (await approveIfAsked(first)) ? send() : first;
     },
     captures(project: string) {
       return sandbox.db

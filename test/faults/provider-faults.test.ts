@@ -31,7 +31,7 @@ async function buyWithReruns(project: string, name: string, reruns = 4): Promise
   const request = { service: 'edge/registrar:domain', name, idempotency_key: `faults-${randomUUID()}` };
   const failures: Answer[] = [];
   for (let attempt = 0; attempt <= reruns; attempt++) {
-    const answer = await sandbox.buy(project, request, name);
+    const answer = await sandbox.buy(project, request);
     if (answer.status < 300) return { final: answer, failures };
     failures.push(answer);
     if (!(answer.body.error?.code ?? '' in TRANSIENT_CODES)) break;
@@ -88,10 +88,10 @@ describe('a provider failing in the middle of a purchase', () => {
     const name = domain();
     const request = { service: 'edge/registrar:domain', name, idempotency_key: `faults-${randomUUID()}` };
     const before = sandbox.proxy.log.length;
-    const failed = await sandbox.buy(project, request, name);
+    const failed = await sandbox.buy(project, request);
     expectDocumentedTransientFailures([failed]);
     expect(sandbox.proxy.log.slice(before).map((r) => r.path)).toEqual(['provisioning/quotes']);
-    const final = await sandbox.buy(project, request, name);
+    const final = await sandbox.buy(project, request);
     expect(final.status, JSON.stringify(final.body)).toBeLessThan(300);
     expect(sandbox.captures(project).n).toBe(1);
   });
@@ -103,7 +103,7 @@ describe('a provider failing in the middle of a purchase', () => {
     const request = { service: 'edge/registrar:domain', name, idempotency_key: `faults-${randomUUID()}` };
     let refusal: Answer | undefined;
     for (let attempt = 0; attempt < 10 && !refusal; attempt++) {
-      const answer = await sandbox.buy(project, request, name);
+      const answer = await sandbox.buy(project, request);
       expect(answer.body.error?.code).toBe('PROVIDER_UNAVAILABLE');
       if (answer.body.error?.message.includes('not calling it again')) refusal = answer;
     }
@@ -115,7 +115,7 @@ describe('a provider failing in the middle of a purchase', () => {
     });
     // While open, nothing reaches the provider.
     const seen = sandbox.proxy.log.length;
-    expect((await sandbox.buy(project, request, name)).body.error?.code).toBe('PROVIDER_UNAVAILABLE');
+    expect((await sandbox.buy(project, request)).body.error?.code).toBe('PROVIDER_UNAVAILABLE');
     expect(sandbox.proxy.log.length).toBe(seen);
     expect(sandbox.captures(project).n).toBe(0);
     // The provider recovers; after the cool-down the breaker half-opens and the purchase goes through once.
