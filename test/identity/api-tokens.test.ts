@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditListSchema } from '../../src/protocol/money.js';
 import { CreatedApiToken } from '../../src/protocol/oauth.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
@@ -90,6 +91,20 @@ describe('scoped API tokens', () => {
     expect((await call('GET', '/v1/me', token.token)).status).toBe(200);
     clockOffset += 61_000;
     expect((await call('GET', '/v1/me', token.token)).status).toBe(401);
+  });
+
+  it('writes every creation and revocation to the audit log', async () => {
+    const human = sandbox.accessToken();
+    const token = await createToken(human, { name: 'audited', scopes: ['read'], expires_in: DAY });
+    await call('DELETE', `/v1/tokens/${token.id}`, human);
+    const { events } = AuditListSchema.parse(await (await call('GET', '/v1/audit', human)).json());
+    const about = events.filter((event) => event.subject === token.id);
+    expect(about.map((event) => [event.action, event.actor])).toEqual([
+      ['api_token.create', `human:${sandbox.user.email}`],
+      ['api_token.revoke', `human:${sandbox.user.email}`],
+    ]);
+    expect(JSON.stringify(events)).not.toContain(token.token);
+    expect(await (await call('GET', '/v1/audit/verify', human)).json()).toMatchObject({ ok: true });
   });
 
   it('requires a credential', async () => {

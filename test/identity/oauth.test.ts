@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_CLIENT_ID } from '../../src/protocol/oauth.js';
 import { SCOPES } from '../../src/protocol/scopes.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { signInWithBrowser } from '../helpers/identity.js';
+import { signedInContext, signInWithBrowser } from '../helpers/identity.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 // The sandbox speaks plain HTTP on loopback; the standards client must be told that this is intended.
@@ -61,13 +61,9 @@ async function oauthError(promise: Promise<unknown>): Promise<string> {
 
 /** The human's part: open the verification URL, sign in, check the code, press a button. */
 async function humanDecides(device: oauth.DeviceAuthorizationResponse, button: '#approve' | '#deny') {
-  const context = await browser.newContext();
+  const context = await signedInContext(browser, sandbox);
   const page = await context.newPage();
-  await signInWithBrowser(
-    page,
-    sandbox,
-    new URL(device.verification_uri_complete!).pathname + new URL(device.verification_uri_complete!).search,
-  );
+  await page.goto(device.verification_uri_complete!);
   await expect(page.textContent('#user-code')).resolves.toBe(device.user_code);
   await Promise.all([page.waitForURL(`${sandbox.url}/device`), page.click(button)]);
   const status = await page.textContent('[role=status]');
@@ -131,10 +127,11 @@ describe('device authorization grant (RFC 8628)', () => {
     const device = await startDeviceLogin();
     clockOffset += device.expires_in * 1000;
     expect(await oauthError(pollDevice(device.device_code))).toBe('expired_token');
-    const page = await browser.newPage();
-    await signInWithBrowser(page, sandbox, `/device?user_code=${device.user_code}`);
+    const context = await signedInContext(browser, sandbox);
+    const page = await context.newPage();
+    await page.goto(device.verification_uri_complete!);
     await expect(page.textContent('[role=alert]')).resolves.toContain('expired');
-    await page.close();
+    await context.close();
   });
 
   it('refuses unknown clients and scopes', async () => {

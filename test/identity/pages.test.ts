@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProjectsError } from '../../src/protocol/errors.js';
+import { auditModule } from '../../src/sandbox/orchestrator/audit/module.js';
 import { defaultPaymentMethod } from '../../src/sandbox/orchestrator/identity/billing.js';
 import { identityModule } from '../../src/sandbox/orchestrator/identity/module.js';
 import { requireTermsAccepted } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { signInWithBrowser } from '../helpers/identity.js';
+import { signedInContext } from '../helpers/identity.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 let sandbox: TestSandbox;
@@ -19,6 +20,7 @@ beforeAll(async () => {
     log: (line) => logs.push(line),
     // A registry with one provider stands in for the provider registry module.
     modules: [
+      auditModule(),
       identityModule({
         providerTerms: (_db, id) => (id === 'edge' ? { name: 'Edge', termsVersion: '7' } : undefined),
       }),
@@ -33,8 +35,8 @@ afterAll(async () => {
 });
 
 async function signedInPage(path: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await signInWithBrowser(page, sandbox, path);
+  const page = await (await signedInContext(browser, sandbox)).newPage();
+  await page.goto(`${sandbox.url}${path}`);
   return page;
 }
 

@@ -12,6 +12,7 @@ import type { Principal } from '../../../protocol/scopes.js';
 import { newSecret } from '../../../protocol/secrets.js';
 import type { SandboxContext } from '../../context.js';
 import { requirePrincipal, requireScope } from '../principal.js';
+import { auditIdentity } from './audit.js';
 import { hashSecret, newId } from './crypto.js';
 import type { ApiToken, IdentityStore } from './store.js';
 
@@ -76,7 +77,13 @@ export function registerApiTokens(app: FastifyInstance, ctx: SandboxContext, sto
       revokedAt: null,
     };
     store.insertApiToken({ ...token, hash: hashSecret(value) });
-    ctx.log(`api token ${token.id} created by ${principal.actor}`);
+    auditIdentity(ctx, {
+      user: { id: principal.userId, email: principal.email },
+      actor: principal.actor,
+      action: 'api_token.create',
+      subject: token.id,
+      details: { name: token.name, scopes: token.scopes, expires_at: iso(token.expiresAt) },
+    });
     const created: CreatedApiToken = { ...tokenInfo(token), token: value };
     return reply.status(201).header('cache-control', 'no-store').send(created);
   });
@@ -95,7 +102,12 @@ export function registerApiTokens(app: FastifyInstance, ctx: SandboxContext, sto
         next: [{ command: 'projects token list', why: 'see your tokens' }],
       });
     }
-    ctx.log(`api token ${request.params.id} revoked by ${principal.actor}`);
+    auditIdentity(ctx, {
+      user: { id: principal.userId, email: principal.email },
+      actor: principal.actor,
+      action: 'api_token.revoke',
+      subject: request.params.id,
+    });
     return { id: request.params.id, revoked: true };
   });
 }

@@ -4,6 +4,7 @@ import type { SandboxContext } from '../../context.js';
 import type { Db } from '../../db.js';
 import { requireScope } from '../principal.js';
 import { csrfField, html } from '../web/html.js';
+import { auditIdentity } from './audit.js';
 import { newId } from './crypto.js';
 import { IdentityStore, type PaymentMethod } from './store.js';
 import { csrfToken, requireWebSession, sendPage } from './web-session.js';
@@ -158,7 +159,12 @@ export function registerBilling(app: FastifyInstance, ctx: SandboxContext, store
     if ('error' in result) return show(request, reply, session.user.id, { error: result.error });
     const method: PaymentMethod = { id: newId('pm_'), createdAt: now, ...result.method };
     store.insertPaymentMethod(session.user.id, method);
-    ctx.log(`payment method ${method.id} (${method.brand} ${method.last4}) added by ${session.user.id}`);
+    auditIdentity(ctx, {
+      user: session.user,
+      action: 'payment_method.add',
+      subject: method.id,
+      details: { brand: method.brand, last4: method.last4 },
+    });
     return show(request, reply, session.user.id, { ok: `Added ${method.brand} •••• ${method.last4}.` });
   });
 

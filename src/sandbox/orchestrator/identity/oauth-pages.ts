@@ -4,6 +4,7 @@ import type { Scope } from '../../../protocol/scopes.js';
 import { newSecret } from '../../../protocol/secrets.js';
 import type { SandboxContext } from '../../context.js';
 import { csrfField, type Html, html } from '../web/html.js';
+import { auditIdentity } from './audit.js';
 import { hashSecret } from './crypto.js';
 import {
   isLoopbackRedirect,
@@ -112,7 +113,12 @@ export function registerOAuthPages(app: FastifyInstance, ctx: SandboxContext, st
       session.user.id,
     );
     if (!changed) return sendCodeEntry(request, reply, 'That code was already confirmed or denied.');
-    ctx.log(`device login ${approve ? 'approved' : 'denied'} by ${session.user.id}`);
+    auditIdentity(ctx, {
+      user: session.user,
+      action: approve ? 'login.device_approve' : 'login.device_deny',
+      subject: code.userCode,
+      details: { scopes: code.scopes },
+    });
     return sendPage(request, reply, {
       title: approve ? 'Login confirmed' : 'Login denied',
       body: approve
@@ -231,6 +237,12 @@ export function registerOAuthPages(app: FastifyInstance, ctx: SandboxContext, st
       },
       now,
     );
+    auditIdentity(ctx, {
+      user: session.user,
+      action: 'login.authorize',
+      subject: authorization.clientId,
+      details: { scopes: authorization.scopes, redirect_uri: authorization.redirectUri },
+    });
     const target = new URL(authorization.redirectUri);
     target.searchParams.set('code', code);
     if (authorization.state) target.searchParams.set('state', authorization.state);

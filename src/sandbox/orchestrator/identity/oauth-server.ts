@@ -10,6 +10,7 @@ import {
 import { SCOPES } from '../../../protocol/scopes.js';
 import { newSecret } from '../../../protocol/secrets.js';
 import type { SandboxContext } from '../../context.js';
+import { auditIdentity } from './audit.js';
 import { hashSecret } from './crypto.js';
 import { issueTokens, startGrant } from './grants.js';
 import {
@@ -19,7 +20,7 @@ import {
   pkceMatches,
   requireClient,
 } from './oauth-requests.js';
-import type { IdentityStore } from './store.js';
+import type { Grant, IdentityStore } from './store.js';
 
 type Form = Record<string, string | undefined>;
 
@@ -104,6 +105,15 @@ export function registerOAuthServer(
     }
   });
 
+  /** Ends a login (every token of its grant) and records who or what ended it. */
+  function revokeLogin(grant: Grant, actor: string | undefined, reason: string): void {
+    if (grant.revoked) return;
+    store.revokeGrant(grant.id, ctx.now());
+    const user = store.findUser(grant.userId);
+    if (user)
+      auditIdentity(ctx, { user, actor, action: 'login.revoke', subject: grant.id, details: { reason } });
+  }
+
   function deviceCodeGrant(body: Form): TokenResponse {
     const now = ctx.now();
     const hash = hashSecret(String(body.device_code ?? ''));
@@ -175,7 +185,7 @@ export function registerOAuthServer(
     )();
     if (!rotated) {
       // Reuse of a rotated refresh token: one of its holders is not the legitimate client. Revoke the family.
-      store.revokeGrant(token.grant.id, now);
+      revokeLogin(token.grant, 'system', 'refresh token reuse');
       throw new OAuthError('invalid_grant', 'refresh token reuse detected; this login was revoked');
     }
     return rotated;
@@ -207,11 +217,18 @@ export function registerOAuthServer(
     const token = request.body?.token;
     if (!token) return sendOAuthError(reply, new OAuthError('invalid_request', 'token is required'));
     const hash = hashSecret(token);
-    const now = ctx.now();
     const oauthToken = store.findOAuthToken(hash);
-    if (oauthToken) store.revokeGrant(oauthToken.grant.id, now);
+    if (oauthToken) revokeLogin(oauthToken.grant, undefined, 'revoked by its holder');
     const apiToken = oauthToken ? undefined : store.findApiTokenByHash(hash);
-    if (apiToken) store.revokeApiToken(apiToken.id, apiToken.userId, now);
+    const user = apiToken && store.findUser(apiToken.userId);
+    if (apiToken && user && store.revokeApiToken(apiToken.id, apiToken.userId, ctx.now())) {
+      auditIdentity(ctx, {
+        user,
+        actor: `token:${apiToken.id}`,
+        action: 'api_token.revoke',
+        subject: apiToken.id,
+      });
+    }
     return reply.status(200).header('cache-control', 'no-store').send();
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from '../../context.js';
 import { csrfField, html } from '../web/html.js';
+import { auditIdentity } from './audit.js';
 import { hashSecret, newId, newRandomKey } from './crypto.js';
 import type { IdentityStore } from './store.js';
 import { authenticate } from './users.js';
@@ -77,7 +78,7 @@ export function registerSignIn(app: FastifyInstance, ctx: SandboxContext, store:
       },
       now,
     );
-    ctx.log(`web sign-in: ${user.id}`);
+    auditIdentity(ctx, { user, action: 'web.sign_in', subject: user.id });
     return reply
       .header('set-cookie', cookieHeader(SESSION_COOKIE, token, SESSION_SECONDS))
       .redirect(next, 303);

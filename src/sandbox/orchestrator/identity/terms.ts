@@ -3,6 +3,7 @@ import { ProjectsError } from '../../../protocol/errors.js';
 import type { SandboxContext } from '../../context.js';
 import type { Db } from '../../db.js';
 import { csrfField, html } from '../web/html.js';
+import { auditIdentity } from './audit.js';
 import { IdentityStore } from './store.js';
 import { csrfToken, requireWebSession, sendPage } from './web-session.js';
 
@@ -124,7 +125,11 @@ export function registerTerms(
     if (request.body?.version !== terms.version)
       return show(request, reply, terms, 'These terms changed; read them again.');
     store.acceptTerms(session.user.id, terms.party, terms.version, ctx.now());
-    ctx.log(`terms ${terms.party}@${terms.version} accepted by ${session.user.id}`);
+    auditIdentity(ctx, {
+      user: session.user,
+      action: 'terms.accept',
+      subject: `${terms.party}@${terms.version}`,
+    });
     return reply.redirect(terms.path, 303);
   }
 

@@ -1,0 +1,25 @@
+import type { SandboxContext } from '../../context.js';
+import { appendAudit } from '../audit/chain.js';
+
+/** A successful identity action for the user's hash-chained audit log (S5). */
+export interface IdentityEvent {
+  user: { id: string; email: string };
+  /** `human:<email>` or `token:<id>`; defaults to the user acting as a human. */
+  actor?: string;
+  /** e.g. `api_token.create`, `terms.accept`, `login.device_approve`. */
+  action: string;
+  subject: string;
+  details?: Record<string, unknown>;
+}
+
+export function auditIdentity(ctx: SandboxContext, event: IdentityEvent): void {
+  appendAudit(ctx.db, {
+    userId: event.user.id,
+    actor: event.actor ?? `human:${event.user.email}`,
+    action: event.action,
+    subject: event.subject,
+    result: 'ok',
+    ...(event.details ? { details: event.details } : {}),
+    now: ctx.now(),
+  });
+}
