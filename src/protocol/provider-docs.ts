@@ -10,7 +10,7 @@ import { CaptureRequest, CaptureResponse, ErrorResponse, PROVIDER_ENDPOINTS } fr
 export const GENERATED_BEGIN = '<!-- BEGIN GENERATED SCHEMAS (npm run docs:provider) -->';
 export const GENERATED_END = '<!-- END GENERATED SCHEMAS -->';
 
-export function providerJsonSchema(schema: z.ZodType): Record<string, unknown> {
+function providerJsonSchema(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<
     string,
     unknown

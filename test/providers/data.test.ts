@@ -59,6 +59,12 @@ describe('data provider: KV store over HTTP', () => {
     expect(JSON.parse((await curl([...auth(oldToken), `${url}?prefix=gr`])).body)).toEqual({
       keys: ['greeting'],
     });
+    const exported = await curl([...auth(oldToken), `${url}?export=jsonl`]);
+    expect(JSON.parse(exported.body)).toEqual({
+      key: 'greeting',
+      content_type: 'application/x-www-form-urlencoded',
+      value_base64: Buffer.from('hello world').toString('base64'),
+    });
 
     const rotated = await client.rotateCredentials(accountToken, created.id);
     const newToken = rotated.access_configuration?.KV_REST_API_TOKEN;

@@ -200,6 +200,10 @@ describe('edge provider: domains, zones, sites', () => {
       401,
     );
 
+    const zoneFile = await (await fetch(`${api}/export`, { headers })).text();
+    expect(zoneFile).toContain('$ORIGIN zone-test.dev.');
+    expect(zoneFile).toContain('www.zone-test.dev. 300 IN A 127.0.0.7');
+
     const resolver = new Resolver({ timeout: 2000, tries: 1 });
     resolver.setServers([sandbox.context.endpoints.get('dns')!]);
     expect(await resolver.resolve4('www.zone-test.dev')).toEqual(['127.0.0.7']);

@@ -14,7 +14,8 @@ import {
 
 /**
  * Provider `data`: a key-value store over HTTP, in a free and a paid recurring tier.
- * `GET|PUT|DELETE <base>/kv/<resource>/<key>` and `GET <base>/kv/<resource>?prefix=` (list), with
+ * `GET|PUT|DELETE <base>/kv/<resource>/<key>`, `GET <base>/kv/<resource>?prefix=` (list) and
+ * `GET <base>/kv/<resource>?export=jsonl` (everything, to leave with), with
  * `Authorization: Bearer <KV_REST_API_TOKEN>` — plain HTTP, usable from curl.
  */
 
@@ -127,7 +128,7 @@ export function createDataProvider(options: ProviderOptions): SandboxModule {
 
 type KvRequest = FastifyRequest<{
   Params: { resource: string; '*': string };
-  Querystring: { prefix?: string };
+  Querystring: { prefix?: string; export?: string };
 }>;
 
 async function registerKvApi(app: FastifyInstance, rt: ProviderRuntime): Promise<void> {
@@ -135,8 +136,10 @@ async function registerKvApi(app: FastifyInstance, rt: ProviderRuntime): Promise
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   const table = rt.table('kv');
-  app.get('/kv/:resource', async (request: KvRequest) => {
+  app.get('/kv/:resource', async (request: KvRequest, reply: FastifyReply) => {
     const store = authorize(rt, request);
+    if (request.query.export === 'jsonl')
+      return reply.type('application/x-ndjson').send(exportStore(rt, store));
     const prefix = request.query.prefix ?? '';
     const rows = rt.db
       .prepare(
@@ -192,6 +195,19 @@ async function registerKvApi(app: FastifyInstance, rt: ProviderRuntime): Promise
     if (!deleted) throw new ProjectsError('NOT_FOUND', 'no such key', { httpStatus: 404 });
     return { key, deleted: true };
   });
+}
+
+/** No lock-in: the whole store as JSON Lines (key, content type, base64 value), e.g. `curl > backup.jsonl`. */
+function exportStore(rt: ProviderRuntime, store: ResourceRecord): string {
+  const rows = rt.db
+    .prepare(`SELECT key, content_type, value FROM ${rt.table('kv')} WHERE resource_id = ? ORDER BY key`)
+    .all(store.id) as { key: string; content_type: string; value: Buffer }[];
+  return rows
+    .map(
+      (row) =>
+        `${JSON.stringify({ key: row.key, content_type: row.content_type, value_base64: row.value.toString('base64') })}\n`,
+    )
+    .join('');
 }
 
 /** The store behind the bearer credential; it must be the store named in the URL. */

@@ -6,13 +6,13 @@ import type { DnsRecord, DnsRecordType, DnsZone } from './deploy/hosting.js';
 
 /**
  * `dns:zone`: the authoritative zone of a domain registered here (created with the domain, free), and its
- * records API — `GET|POST <base>dns/zones/<domain>/records`, `DELETE …/records/<id>` — authorized by the
- * zone's `EDGE_DNS_API_TOKEN`. The serving side (DNS server, domain attachment) reads and writes the same
- * records through `ZoneStore`.
+ * records API — `GET|POST <base>dns/zones/<domain>/records`, `DELETE …/records/<id>`, `GET …/export` (a
+ * zone file) — authorized by the zone's `EDGE_DNS_API_TOKEN`. The serving side (DNS server, domain
+ * attachment) reads and writes the same records through `ZoneStore`.
  */
 
 export const ZONE_SERVICE_ID = 'dns:zone';
-export const NAMESERVERS = ['ns1.edge.localhost'];
+const NAMESERVERS = ['ns1.edge.localhost'];
 const DEFAULT_TTL = 300;
 
 const RecordInput = z
@@ -206,6 +206,11 @@ export async function registerDnsApi(
   app.get('/dns/zones/:zone/records', async (request: ZoneRequest) => ({
     records: zones.list(authorize(request)),
   }));
+  // No lock-in: the zone as a standard (RFC 1035) zone file that any DNS host imports.
+  app.get('/dns/zones/:zone/export', async (request: ZoneRequest, reply) => {
+    const zone = authorize(request);
+    return reply.type('text/dns; charset=utf-8').send(zoneFile(zone, zones.list(zone)));
+  });
   app.post('/dns/zones/:zone/records', async (request: ZoneRequest, reply) =>
     reply.status(201).send(zones.add(authorize(request), request.body)),
   );
@@ -216,4 +221,23 @@ export async function registerDnsApi(
     }
     return { deleted: true };
   });
+}
+
+function zoneFile(zone: DnsZone, records: readonly DnsRecord[]): string {
+  const lines = [
+    `$ORIGIN ${zone.name}.`,
+    `$TTL ${DEFAULT_TTL}`,
+    `@ ${DEFAULT_TTL} IN SOA ${NAMESERVERS[0]}. hostmaster.${zone.name}. 1 3600 600 86400 ${DEFAULT_TTL}`,
+    ...NAMESERVERS.map((ns) => `@ ${DEFAULT_TTL} IN NS ${ns}.`),
+    ...records.map((record) => {
+      const value =
+        record.type === 'TXT'
+          ? JSON.stringify(record.value)
+          : record.type === 'CNAME'
+            ? `${record.value.replace(/\.$/, '')}.`
+            : record.value;
+      return `${record.name}. ${record.ttl} IN ${record.type} ${value}`;
+    }),
+  ];
+  return `${lines.join('\n')}\n`;
 }

@@ -10,7 +10,7 @@ import type { ZoneStore } from './dns.js';
  * zones through `EdgeSites` — the provisioning side's implementation of the deploy module's `EdgeHosting`.
  */
 
-export const SITE_PLANS = {
+const SITE_PLANS = {
   free: { price: 0, description: 'Free: previews and production on <name>.localhost' },
   pro: { price: 2000, description: 'Pro: custom domains with certificates, $20 per month' },
 } as const;

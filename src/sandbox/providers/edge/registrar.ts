@@ -9,7 +9,7 @@ import { ZONE_SERVICE_ID } from './dns.js';
  * sandbox has registered. Prices per TLD resemble real registry prices (USD cents, first year / renewal).
  */
 
-export const TLD_PRICES: Readonly<Record<string, { registration: number; renewal: number }>> = {
+const TLD_PRICES: Readonly<Record<string, { registration: number; renewal: number }>> = {
   com: { registration: 1046, renewal: 1046 },
   net: { registration: 1214, renewal: 1214 },
   org: { registration: 1088, renewal: 1088 },
@@ -25,7 +25,7 @@ export const TLD_PRICES: Readonly<Record<string, { registration: number; renewal
 };
 
 /** Registered by someone else, at some other registrar. */
-export const TAKEN_DOMAINS: ReadonlySet<string> = new Set([
+const TAKEN_DOMAINS: ReadonlySet<string> = new Set([
   'google.com',
   'stripe.com',
   'cloudflare.com',
@@ -44,7 +44,7 @@ export const TAKEN_DOMAINS: ReadonlySet<string> = new Set([
 ]);
 
 /** Labels the registries keep for themselves, on every TLD. */
-export const RESERVED_LABELS: ReadonlySet<string> = new Set([
+const RESERVED_LABELS: ReadonlySet<string> = new Set([
   'example',
   'test',
   'invalid',
@@ -55,7 +55,7 @@ export const RESERVED_LABELS: ReadonlySet<string> = new Set([
 ]);
 
 /** Premium dictionary words, at a fixed first-year price (renewal at the standard rate). */
-export const PREMIUM_WORDS: Readonly<Record<string, number>> = {
+const PREMIUM_WORDS: Readonly<Record<string, number>> = {
   cloud: 299_900,
   shop: 249_900,
   pay: 499_900,
@@ -72,7 +72,7 @@ const SHORT_LABEL_MAX = 4;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const REGISTRATION_YEARS = 1;
 
-export const DomainConfiguration = z.object({
+const DomainConfiguration = z.object({
   name: z.string().min(3).max(253).describe('The exact domain to register, e.g. superseal.club'),
 });
 type DomainConfiguration = z.infer<typeof DomainConfiguration>;
@@ -94,7 +94,7 @@ function parseName(raw: string): { label: string; tld: string } | undefined {
   return { label, tld };
 }
 
-export function domainAvailability(rt: ProviderRuntime, raw: string): Availability {
+function domainAvailability(rt: ProviderRuntime, raw: string): Availability {
   const parsed = parseName(raw);
   if (!parsed) {
     return {

@@ -69,7 +69,7 @@ export function createProviderModule(
 }
 
 /** `prov_<id>_<name>`: every provider's tables live side by side in the one sandbox database. */
-export function providerTable(providerId: string): (name: string) => string {
+function providerTable(providerId: string): (name: string) => string {
   const prefix = `prov_${providerId.replaceAll('-', '_')}`;
   return (name) => `${prefix}_${name}`;
 }
