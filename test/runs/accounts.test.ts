@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/protocol/scopes.js';
 import { startGrant } from '../../src/sandbox/orchestrator/identity/grants.js';
 import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
+import { providerTermsParty } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { ensureSandboxUser } from '../../src/sandbox/orchestrator/identity/users.js';
-import { termsPartyFor } from '../../src/sandbox/orchestrator/runs/registry.js';
 import { DATA_SEED_ACCOUNT } from '../../src/sandbox/providers/data/index.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { type RunsSandbox, startRunsSandbox } from './harness.js';
@@ -27,7 +27,7 @@ describe('account linking through the provider consent page', () => {
       password: 'orchestrator-pw-123',
     });
     const store = new IdentityStore(sandbox.db);
-    store.acceptTerms(user.id, termsPartyFor('data'), '1', Date.now());
+    store.acceptTerms(user.id, providerTermsParty('data'), '1', Date.now());
     grace = startGrant(store, { userId: user.id, clientId: 'test', scopes: SCOPES }, Date.now()).tokens
       .access_token;
     const created = await sandbox.api<{ id: string }>('POST', '/v1/projects', { name: 'graces' }, grace);

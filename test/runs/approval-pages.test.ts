@@ -24,7 +24,6 @@ describe('approval pages in headless Chromium', () => {
 
   beforeAll(async () => {
     sandbox = await startRunsSandbox();
-    sandbox.acceptTerms('data');
     project = await sandbox.createProject();
     browser = await launchBrowser();
     page = await browser.browser.newPage();
@@ -34,10 +33,19 @@ describe('approval pages in headless Chromium', () => {
     await sandbox?.close();
   });
 
-  it('sends a signed-out visitor to sign in, then lists the pending approval', async () => {
+  it('takes the provider terms gate on the terms page, then lists the pending approval', async () => {
+    const gated = await sandbox.api('POST', `/v1/projects/${project}/provision`, {
+      service: 'data/kv:starter',
+      idempotency_key: 'terms-first',
+    });
+    expect(gated.body.error?.code).toBe('TOS_REQUIRED');
+    const termsUrl = String(gated.body.error?.details?.url);
+    expect(termsUrl).toBe(`${sandbox.url}/terms/data`);
+    await signInWithBrowser(page, sandbox, '/terms/data');
+    await Promise.all([page.waitForURL(termsUrl), page.click('#accept')]);
+
     const id = await gate('cache-one');
-    await signInWithBrowser(page, sandbox, '/approvals');
-    expect(new URL(page.url()).pathname).toBe('/approvals');
+    await page.goto(`${sandbox.url}/approvals`);
     const row = page.locator(`#approvals tr[data-status="pending"] a[href="/approvals/${id}"]`);
     await expect(row.textContent()).resolves.toContain('KV Pro');
   });

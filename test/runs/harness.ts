@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import type { Scope } from '../../src/protocol/scopes.js';
 import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
-import { ProviderRegistry, termsPartyFor } from '../../src/sandbox/orchestrator/runs/registry.js';
+import { providerTermsParty } from '../../src/sandbox/orchestrator/identity/terms.js';
+import { ProviderRegistry } from '../../src/sandbox/orchestrator/runs/registry.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 export interface Answer<T = Record<string, unknown>> {
@@ -59,7 +60,7 @@ export async function startRunsSandbox(
     },
     acceptTerms(provider: string) {
       const registered = new ProviderRegistry(sandbox.db).get(provider);
-      store.acceptTerms(sandbox.user.id, termsPartyFor(provider), registered.termsVersion, Date.now());
+      store.acceptTerms(sandbox.user.id, providerTermsParty(provider), registered.termsVersion, Date.now());
     },
     addCard() {
       if (store.listPaymentMethods(sandbox.user.id).length > 0) return;

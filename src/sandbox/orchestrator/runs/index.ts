@@ -1,5 +1,4 @@
-import type { SandboxContext, SandboxModule } from '../../context.js';
-import { IdentityStore } from '../identity/store.js';
+import type { SandboxModule } from '../../context.js';
 import { acceptForms } from '../identity/web-session.js';
 import { ACCOUNTS_MIGRATION, Accounts } from './accounts.js';
 import { registerApprovalRoutes } from './approval-routes.js';
@@ -9,14 +8,9 @@ import { INFLIGHT_MIGRATION, InflightPurchases } from './inflight.js';
 import { registerPages } from './pages.js';
 import { PROJECTS_MIGRATION, ProjectStore } from './projects.js';
 import { ProviderCalls } from './provider-calls.js';
-import { type HumanGates, Provisioner } from './provision.js';
+import { Provisioner } from './provision.js';
 import { QUOTES_MIGRATION, QuoteStore } from './quotes.js';
-import {
-  type ProviderRegistration,
-  ProviderRegistry,
-  REGISTRY_MIGRATION,
-  termsPartyFor,
-} from './registry.js';
+import { type ProviderRegistration, ProviderRegistry, REGISTRY_MIGRATION } from './registry.js';
 import { ResourceActions } from './resource-actions.js';
 import { RESOURCES_MIGRATION, ResourceStore } from './resources.js';
 import { registerCatalogRoutes, registerProjectRoutes, registerProvisionRoutes } from './routes.js';
@@ -72,7 +66,6 @@ export function runsModule(options: RunsModuleOptions): SandboxModule {
         inflight: new InflightPurchases(ctx.db),
         resources,
         accounts,
-        gates: identityGates(ctx),
       });
       const actions = new ResourceActions(ctx, registry, calls, accounts, resources);
       const deps = { ctx, catalog, projects, resources, provisioner, actions };
@@ -87,15 +80,5 @@ export function runsModule(options: RunsModuleOptions): SandboxModule {
       new ProviderRegistry(ctx.db).seed(ctx.baseUrl(), options.providers, new Date(ctx.now()));
       return async () => {};
     },
-  };
-}
-
-/** Terms acceptances and payment methods are the identity module's records. */
-function identityGates(ctx: SandboxContext): HumanGates {
-  const store = new IdentityStore(ctx.db);
-  return {
-    termsAccepted: (userId, provider) =>
-      store.termsAcceptedAt(userId, termsPartyFor(provider.id), provider.termsVersion) !== undefined,
-    hasPaymentMethod: (userId) => store.listPaymentMethods(userId).length > 0,
   };
 }

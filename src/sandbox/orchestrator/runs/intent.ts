@@ -23,9 +23,10 @@ export function checkIntent(
   const nameOffered = quote.name_offered;
   if (nameAsked === null || nameOffered === null) return { nameAsked, nameOffered, warnings: [] };
   if (kind !== 'domain') {
-    // Not a domain (a site name, a store label): any difference at all is worth a human's look.
-    const warnings =
-      nameAsked === nameOffered ? [] : [`the provider offers "${nameOffered}", not "${nameAsked}"`];
+    // Not a domain (a site or zone name, a store label): names here are DNS-like, so case does not
+    // matter, but any other difference is worth a human's look.
+    const same = nameAsked.toLowerCase() === nameOffered.toLowerCase();
+    const warnings = same ? [] : [`the provider offers "${nameOffered}", not "${nameAsked}"`];
     return { nameAsked, nameOffered, warnings };
   }
   const check = compareIntent(nameAsked, nameOffered, history);

@@ -18,6 +18,8 @@ import type {
 import type { Principal } from '../../../protocol/scopes.js';
 import type { SandboxContext } from '../../context.js';
 import { appendAudit } from '../audit/chain.js';
+import { requirePaymentMethod } from '../identity/billing.js';
+import { requireTermsAccepted } from '../identity/terms.js';
 import { withIdempotency } from '../money/idempotency.js';
 import { issuePaymentToken } from '../money/tokens.js';
 import { assertScope } from './access.js';
@@ -34,12 +36,6 @@ import type { QuoteStore } from './quotes.js';
 import type { ProviderRegistry, RegisteredProvider } from './registry.js';
 import type { ResourceStore } from './resources.js';
 
-/** The human gates kept by the identity side of the orchestrator: terms accepted, a card on file. */
-export interface HumanGates {
-  termsAccepted(userId: string, provider: RegisteredProvider): boolean;
-  hasPaymentMethod(userId: string): boolean;
-}
-
 export interface ProvisionDeps {
   ctx: SandboxContext;
   registry: ProviderRegistry;
@@ -50,7 +46,6 @@ export interface ProvisionDeps {
   inflight: InflightPurchases;
   resources: ResourceStore;
   accounts: Accounts;
-  gates: HumanGates;
 }
 
 /** What the idempotency store keeps of a finished provision: references, never the credentials. */
@@ -208,8 +203,8 @@ export class Provisioner {
 
   private async buy(attempt: Attempt, quote: Quote, approval: Approval | null): Promise<ProvisionRecord> {
     const { principal, provider, service, project, request } = attempt;
-    const { ctx, gates } = this.deps;
-    if (!gates.termsAccepted(principal.userId, provider)) throw termsRequired(provider);
+    const { ctx } = this.deps;
+    requireTermsAccepted(ctx, principal.userId, { providerId: provider.id, version: provider.termsVersion });
     const accountToken = await this.deps.accounts.tokenFor(principal, provider);
     const payment = quote.price > 0 ? this.paymentFor(attempt, quote) : undefined;
     const created = await this.createAtProvider(attempt, quote, accountToken, payment);
@@ -260,14 +255,8 @@ export class Provisioner {
 
   private paymentFor(attempt: Attempt, quote: Quote): PaymentCredentials {
     const { principal, provider, project, request } = attempt;
-    const { ctx, gates } = this.deps;
-    if (!gates.hasPaymentMethod(principal.userId)) {
-      throw new ProjectsError('PAYMENT_METHOD_REQUIRED', 'add a payment method before buying anything', {
-        httpStatus: 402,
-        details: { url: `${ctx.baseUrl()}/billing` },
-        next: [{ command: `open ${ctx.baseUrl()}/billing`, why: 'a human adds a card on the billing page' }],
-      });
-    }
+    const { ctx } = this.deps;
+    requirePaymentMethod(ctx, principal.userId);
     const token = issuePaymentToken(ctx.db, {
       userId: principal.userId,
       actor: principal.actor,
@@ -370,14 +359,6 @@ function quoteWarnings(quote: Quote): string[] {
     warnings.push(`renews every ${quote.interval} at ${quote.renewal_price} ${quote.currency}`);
   }
   return warnings;
-}
-
-function termsRequired(provider: RegisteredProvider): ProjectsError {
-  return new ProjectsError('TOS_REQUIRED', `accept ${provider.name}'s terms of service first`, {
-    httpStatus: 403,
-    details: { provider: provider.id, url: provider.termsUrl, version: provider.termsVersion },
-    next: [{ command: `open ${provider.termsUrl}`, why: 'a human reads and accepts the provider terms' }],
-  });
 }
 
 /** The key the provider sees: one per user and CLI key, so that two users' keys can never collide. */

@@ -111,8 +111,3 @@ function toProvider(row: ProviderRow): RegisteredProvider {
     termsVersion: row.terms_version,
   };
 }
-
-/** How a provider's terms are named in the identity module's acceptance records. */
-export function termsPartyFor(providerId: string): string {
-  return `provider:${providerId}`;
-}
