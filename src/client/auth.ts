@@ -51,7 +51,7 @@ function oauthError(error: unknown): string | undefined {
 export function loginRequired(orchestrator: string, message: string): ProjectsError {
   return new ProjectsError('AUTH_REQUIRED', message, {
     details: { orchestrator },
-    next: [{ command: `projects login --orchestrator ${orchestrator}`, why: 'sign in again' }],
+    next: [{ command: `projects login --orchestrator ${orchestrator}`, why: 'sign in to this orchestrator' }],
   });
 }
 
