@@ -5,6 +5,8 @@ import { type CredentialStore, normalizeOrchestratorUrl, openCredentialStore } f
 import type { Factory } from './factory.js';
 
 const stores = new WeakMap<Factory, Promise<CredentialStore>>();
+/** One session per command and orchestrator: the credential is read (and refreshed) once, not per call. */
+const sessions = new WeakMap<Factory, Map<string, OrchestratorSession>>();
 
 /**
  * The credential store of this command, opened once: its choice is announced on stderr and every secret
@@ -41,13 +43,23 @@ export function orchestratorSession(
   factory: Factory,
   orchestrator = orchestratorUrl(factory),
 ): OrchestratorSession {
-  return new OrchestratorSession({
-    orchestrator,
-    flagToken: factory.globals.token,
-    envToken: factory.env.PROJECTS_TOKEN || undefined,
-    openStore: () => credentialStore(factory),
-    auth: authClient(factory, orchestrator),
-  });
+  let byOrchestrator = sessions.get(factory);
+  if (!byOrchestrator) {
+    byOrchestrator = new Map();
+    sessions.set(factory, byOrchestrator);
+  }
+  let session = byOrchestrator.get(orchestrator);
+  if (!session) {
+    session = new OrchestratorSession({
+      orchestrator,
+      flagToken: factory.globals.token,
+      envToken: factory.env.PROJECTS_TOKEN || undefined,
+      openStore: () => credentialStore(factory),
+      auth: authClient(factory, orchestrator),
+    });
+    byOrchestrator.set(orchestrator, session);
+  }
+  return session;
 }
 
 /**
