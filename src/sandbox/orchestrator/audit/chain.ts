@@ -31,7 +31,7 @@ export const AUDIT_MIGRATIONS = [
   CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, event_id TEXT NOT NULL, hash TEXT NOT NULL);`,
 ];
 
-export const GENESIS_HASH = '0'.repeat(64);
+const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditInput {
   /** The user whose log this belongs to; null for system events. */

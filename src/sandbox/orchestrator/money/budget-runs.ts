@@ -12,8 +12,8 @@ import { reservedIn, spentIn } from './limits.js';
  * for a run counts against its budget (reserved until captured, then spent); an ended or expired run can
  * neither get tokens nor capture them.
  */
-export const DEFAULT_RUN_TTL_SECONDS = 2 * 3600;
-export const MAX_RUN_TTL_SECONDS = 7 * 86_400;
+const DEFAULT_RUN_TTL_SECONDS = 2 * 3600;
+const MAX_RUN_TTL_SECONDS = 7 * 86_400;
 
 interface RunRow {
   id: string;

@@ -62,7 +62,7 @@ export function splitChanges(current: Limits, requested: Changes): { lower: Chan
   return { lower, raise };
 }
 
-export function applyChanges(limits: Limits, changes: Changes): Limits {
+function applyChanges(limits: Limits, changes: Changes): Limits {
   return { ...limits, ...changes, provider_caps: { ...limits.provider_caps, ...changes.provider_caps } };
 }
 
