@@ -12,7 +12,8 @@ export function describePrice(
 ): string {
   if (billing === 'free') return 'free';
   const price = amount === null ? 'priced by quote' : formatMoney(amount, currency);
-  return billing === 'recurring' ? `${price} / ${interval ?? 'period'}` : `${price} one-time`;
+  if (billing === 'one_time') return `${price} one-time`;
+  return interval ? `${price} / ${interval}` : `${price}, recurring`;
 }
 
 /** A catalog entry's default price, as a table cell. */
