@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MONEY_SCHEMAS } from './money.js';
+import { IDENTITY_SCHEMAS } from './oauth.js';
 import { PUBLISHED_SCHEMAS } from './orchestrator.js';
 
 /**
@@ -9,7 +10,11 @@ import { PUBLISHED_SCHEMAS } from './orchestrator.js';
  */
 export function orchestratorSchemaFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  for (const [name, schema] of Object.entries({ ...PUBLISHED_SCHEMAS, ...MONEY_SCHEMAS })) {
+  for (const [name, schema] of Object.entries({
+    ...PUBLISHED_SCHEMAS,
+    ...MONEY_SCHEMAS,
+    ...IDENTITY_SCHEMAS,
+  })) {
     const document = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
     files.set(`${name}.json`, `${JSON.stringify({ $id: `${name}.json`, ...document }, null, 2)}\n`);
   }

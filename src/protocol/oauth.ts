@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SCOPES, TOKEN_GRANTABLE_SCOPES } from './scopes.js';
+import { SCOPES, type Scope, TOKEN_GRANTABLE_SCOPES } from './scopes.js';
 import type { SecretPrefix } from './secrets.js';
 
 /**
@@ -25,10 +25,11 @@ export const TOKEN_PREFIXES = {
 } as const satisfies Record<string, SecretPrefix>;
 
 const scope = z.enum(SCOPES);
-/** Every scope but `approve` (TOKEN_GRANTABLE_SCOPES): satisfying a gate is never delegated to a token. */
-const grantableScope = scope.refine((value) => TOKEN_GRANTABLE_SCOPES.includes(value), {
-  message: "the 'approve' scope is never granted to a token",
-});
+/**
+ * Every scope but `approve` (TOKEN_GRANTABLE_SCOPES): satisfying a gate is never delegated to a token.
+ * Typed as `Scope` so that callers holding a `Scope[]` can send it; the values allowed are the grantable ones.
+ */
+const grantableScope = z.enum(TOKEN_GRANTABLE_SCOPES as [Scope, ...Scope[]]);
 
 /** RFC 8414 authorization server metadata (the fields this server publishes). */
 export const AuthorizationServerMetadata = z.object({
@@ -133,3 +134,17 @@ export const MeResponse = z.object({
   }),
 });
 export type MeResponse = z.infer<typeof MeResponse>;
+
+/** Published as JSON Schema in docs/schema/ (see src/protocol/json-schema.ts and docs/identity.md). */
+export const IDENTITY_SCHEMAS = {
+  AuthorizationServerMetadata,
+  DeviceAuthorizationResponse,
+  TokenResponse,
+  OAuthErrorResponse,
+  CreateApiTokenRequest,
+  ApiTokenInfo,
+  CreatedApiToken,
+  ApiTokenList,
+  RevokedApiToken,
+  MeResponse,
+} as const;
