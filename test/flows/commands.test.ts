@@ -79,6 +79,9 @@ describe('catalog', () => {
     const { factory } = factoryIn(tmpdir());
     const none = await runCatalog({ filter: 'no-such-thing' }, factory);
     expect(none.data.services).toEqual([]);
+    expect(none.next?.[0]?.command).toBe('projects catalog');
+    const registrars = await runCatalog({ category: 'domains' }, factory);
+    expect(registrars.data.services.map((service) => service.ref)).toEqual(['edge/registrar:domain']);
     const shown = await runCatalogShow('data/kv:starter', factory);
     expect(shown.data.ref).toBe('data/kv:starter');
     const text = shown.human?.((await import('../../src/cli/style.js')).plainStyle) ?? '';

@@ -41,7 +41,7 @@ export function runAtTerminal(
   return {
     screen,
     exit,
-    waitFor(pattern, timeoutMs = 15_000) {
+    waitFor(pattern, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = pattern.exec(screen().slice(consumed));

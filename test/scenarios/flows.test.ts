@@ -90,7 +90,7 @@ describe('the developer at a terminal', () => {
     await provision.waitFor(/credentials\s+KV_REST_API_TOKEN, KV_REST_API_URL/);
     expect(await provision.exit).toBe(0);
     expect(provision.screen()).not.toMatch(/kv_[A-Za-z0-9]{16,}/);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('the coding agent', () => {
@@ -160,7 +160,7 @@ describe('the coding agent', () => {
       `/v1/projects/${projectId()}/resources`,
     );
     expect(listed.body.resources.filter((resource) => resource.name === 'jobs')).toHaveLength(1);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('CI with a scoped token', () => {

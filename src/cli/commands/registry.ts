@@ -32,7 +32,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--provider <provider>', description: 'only this provider' },
       {
         flags: '--category <category>',
-        description: 'only this category (e.g. registrar, hosting, database)',
+        description: 'only this category (e.g. domains, dns, hosting, database)',
       },
     ],
     examples: [
