@@ -50,6 +50,9 @@ describe('worker deployments on a custom domain', () => {
     });
     expect(first.deployment.status).toBe('ready');
     expect(first.deployment.env_names).toEqual(['DATA_TOKEN', 'DATA_URL']);
+    // Credentials are sealed at rest, never clear text in the sandbox database.
+    const stored = JSON.stringify(env.sandbox.db.prepare('SELECT env FROM deploy_deployments').all());
+    expect(stored).not.toContain('kv_secret_value');
     const preview = hostOf(first.deployment.url);
     const home = await hostRequest(env.port, preview, '/');
     expect(home.status).toBe(200);

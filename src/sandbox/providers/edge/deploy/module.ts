@@ -8,11 +8,12 @@ import { WorkerPool } from '../serve/worker-pool.js';
 import { BlobStore } from './blobs.js';
 import type { EdgeHosting } from './hosting.js';
 import { registerDeployRoutes } from './routes.js';
+import { envSealer } from './sealed.js';
 import { DeployService } from './service.js';
 import { DEPLOY_MIGRATIONS, DeployStore } from './store.js';
 
 export interface EdgeDeployOptions {
-  /** The edge provider's signing secret, shared with the orchestrator: verifies publish grants. */
+  /** The edge provider's signing secret, shared with the orchestrator: verifies publish grants; seals workers' env. */
   publishSecret: string;
   /** UDP port of the authoritative DNS server; 0 (default) picks one, published as endpoint `dns`. */
   dnsPort?: number;
@@ -41,7 +42,7 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
 
   async function build(ctx: SandboxContext): Promise<Parts> {
     const root = join(ctx.dataDir, 'edge-serving');
-    const store = new DeployStore(ctx.db);
+    const store = new DeployStore(ctx.db, envSealer(options.publishSecret));
     const blobs = new BlobStore(join(root, 'blobs'));
     const pool = new WorkerPool({ runtimeDir: join(root, 'runtime'), log: ctx.log });
     const ca = await CertificateAuthority.open(join(root, 'ca'), ctx.now);

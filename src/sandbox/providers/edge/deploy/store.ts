@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { DeploymentStatus, ManifestFile, Runtime } from '../../../../protocol/deploy.js';
 import type { Db } from '../../../db.js';
+import type { Sealer } from './sealed.js';
 
 /** Tables of the serving side, namespaced `deploy_`. */
 export const DEPLOY_MIGRATIONS: readonly string[] = [
@@ -117,7 +118,7 @@ export function newDeploymentId(): string {
   return `dpl_${suffix}`;
 }
 
-function toDeployment(row: RawDeployment): DeploymentRow {
+function toDeployment(row: RawDeployment, sealer: Sealer): DeploymentRow {
   return {
     id: row.id,
     siteId: row.site_id,
@@ -127,7 +128,7 @@ function toDeployment(row: RawDeployment): DeploymentRow {
     message: row.message,
     fileCount: row.file_count,
     totalBytes: row.total_bytes,
-    env: JSON.parse(row.env) as Record<string, string>,
+    env: JSON.parse(sealer.open(row.env)) as Record<string, string>,
     error: row.error,
     createdAt: row.created_at,
   };
@@ -151,9 +152,11 @@ function toDomain(row: RawDomain): DomainRow {
 /** Data access for deployments, the production alias and attached domains. */
 export class DeployStore {
   readonly #db: Db;
+  readonly #sealer: Sealer;
 
-  constructor(db: Db) {
+  constructor(db: Db, sealer: Sealer) {
     this.#db = db;
+    this.#sealer = sealer;
   }
 
   createDeployment(input: {
@@ -186,7 +189,7 @@ export class DeployStore {
           input.message ?? null,
           input.files.length,
           totalBytes,
-          JSON.stringify(input.env),
+          this.#sealer.seal(JSON.stringify(input.env)),
           input.now,
         );
       for (const file of input.files) insertFile.run(id, file.path, file.sha256, file.size);
@@ -218,7 +221,7 @@ export class DeployStore {
     const row = this.#db.prepare('SELECT * FROM deploy_deployments WHERE id = ?').get(id) as
       | RawDeployment
       | undefined;
-    return row && toDeployment(row);
+    return row && toDeployment(row, this.#sealer);
   }
 
   deployments(siteId: string, limit: number): DeploymentRow[] {
@@ -226,7 +229,7 @@ export class DeployStore {
       this.#db
         .prepare('SELECT * FROM deploy_deployments WHERE site_id = ? ORDER BY rowid DESC LIMIT ?')
         .all(siteId, limit) as RawDeployment[]
-    ).map(toDeployment);
+    ).map((row) => toDeployment(row, this.#sealer));
   }
 
   files(deploymentId: string): ManifestFile[] {
