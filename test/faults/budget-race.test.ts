@@ -18,7 +18,8 @@ let runId: string;
 let agent: string;
 
 beforeAll(async () => {
-  sandbox = await startFaultSandbox('data', 5_000);
+  // No faults here, and a generous deadline: 100 purchases at once must not trip the provider's timeout.
+  sandbox = await startFaultSandbox('data', 30_000);
   sandbox.acceptTerms('data');
   sandbox.addCard();
   sandbox.raiseCaps(1_000_000);
@@ -46,8 +47,9 @@ function runState(): Promise<Answer<Run>> {
 
 describe('100 agents racing one run budget', () => {
   it('spends exactly up to the ceiling, once per winner, and refuses the rest with BUDGET_EXCEEDED', async () => {
-    // Each purchase is paid and irreversible: a human approves all of them first.
-    const gated = await everyAgent(provision);
+    // Each purchase is paid and irreversible: a human approves all of them first (no race yet).
+    const gated: Answer[] = [];
+    for (let i = 0; i < AGENTS; i++) gated.push(await provision(i));
     expect(gated.map((answer) => answer.body.error?.code)).toEqual(Array(AGENTS).fill('APPROVAL_REQUIRED'));
     for (const answer of gated) await sandbox.approveIfAsked(answer);
 

@@ -172,11 +172,13 @@ export function gateOnApproval(
     .transaction(() => {
       expireOverdue(ctx);
       const row = ctx.db
+        // An approval this very request claimed before its process died is still its own to use.
         .prepare(
-          `SELECT * FROM runs_approvals WHERE user_id = ? AND plan_hash = ? AND consumed_at IS NULL
-           AND status != 'expired' ORDER BY created_at DESC LIMIT 1`,
+          `SELECT * FROM runs_approvals WHERE user_id = ? AND plan_hash = ?
+           AND (consumed_at IS NULL OR consumed_by = ?) AND status != 'expired'
+           ORDER BY created_at DESC LIMIT 1`,
         )
-        .get(input.userId, input.planHash) as ApprovalRow | undefined;
+        .get(input.userId, input.planHash, claimFor ?? null) as ApprovalRow | undefined;
       if (!row) return createApproval(ctx, input);
       if (row.status === 'approved' && claimFor !== undefined) claim(ctx, row.id, claimFor);
       return toApproval(ctx, row);
