@@ -267,6 +267,10 @@ describe('provision', () => {
       ),
     );
     expect(refused.code).toBe('HUMAN_REQUIRED');
+    expect(refused.details).toMatchObject({
+      approval_id: approvalId,
+      approval: { status: 'pending', confirmation: 'big' },
+    });
 
     // The human approves at a terminal, typing the exact name.
     const human = factoryIn(dir, { tty: true });

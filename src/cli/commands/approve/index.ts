@@ -1,4 +1,4 @@
-import { ProjectsError } from '../../../protocol/errors.js';
+import { type NextStep, ProjectsError } from '../../../protocol/errors.js';
 import type { Approval } from '../../../protocol/orchestrator.js';
 import { orchestratorApi } from '../../api.js';
 import { approvalsTable, askToApprove, describeApproval } from '../../approval-view.js';
@@ -31,8 +31,9 @@ export async function runApprove(options: ApproveOptions, factory: Factory): Pro
     { command: `projects approve ${approval.id}`, why: 'a human decides at an interactive terminal' },
     { command: `projects approve ${approval.id} --web`, why: 'or in the web page' },
   ];
-  // Shown before asking, so the human decides on the whole picture; without a human this fails at once.
-  if (factory.interactive) factory.output.info(describeApproval(approval));
+  if (!factory.interactive) throw humanRequired(approval, factory.nonInteractiveReason, here);
+  // Shown before asking, so the human decides on the whole picture.
+  factory.output.info(describeApproval(approval));
   const prompter = await factory.prompter(here);
   if (options.deny) {
     if (!(await prompter.confirm(`Deny: ${approval.title}?`, true))) throw cancelled();
@@ -69,6 +70,21 @@ function decided(approval: Approval): CommandResult {
     human: (style) =>
       `${approval.status === 'approved' ? style.green('Approved') : style.red('Denied')}: ${approval.title} (${approval.id})`,
   };
+}
+
+/**
+ * Nobody at the terminal can decide, so nothing is decided (S8: at once). The approval goes along in
+ * full, for an agent to relay to its human word for word.
+ */
+function humanRequired(approval: Approval, reason: string | undefined, next: NextStep[]): ProjectsError {
+  return new ProjectsError(
+    'HUMAN_REQUIRED',
+    `only a human can decide ${approval.id}, at a terminal or in the web page`,
+    {
+      details: { reason, approval_id: approval.id, url: approval.url, approval },
+      next,
+    },
+  );
 }
 
 function cancelled(): ProjectsError {
