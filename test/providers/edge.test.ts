@@ -215,6 +215,24 @@ describe('edge provider: domains, zones, sites', () => {
     expect((await fetch(`${api}/records`, { headers: fresh })).status).toBe(200);
   });
 
+  it('sells the Pro site plan monthly, and removal cancels the billing', async () => {
+    const quote = await client.quote({ service_id: 'hosting:site', configuration: { plan: 'pro' } });
+    expect(quote).toMatchObject({ price: 2000, billing: 'recurring', interval: 'month', refundable: false });
+    const pro = await client.createResource(account, {
+      service_id: 'hosting:site',
+      configuration: { plan: 'pro' },
+      idempotency_key: 'idk_run1_step_pro_site',
+      quote_id: quote.id,
+      payment_credentials: {
+        type: 'payment_token',
+        token: paymentToken(quote.price, 'issue-pro-site'),
+        capture_url: captureUrl(),
+      },
+    });
+    expect(pro.billing).toMatchObject({ status: 'active', amount: 2000, interval: 'month' });
+    expect((await client.removeResource(account, pro.id)).billing.status).toBe('canceled');
+  });
+
   it('hosts a site whose deploy token the deploy API accepts until it is rotated', async () => {
     const site = await client.createResource(account, {
       service_id: 'hosting:site',
