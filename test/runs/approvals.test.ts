@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxContext } from '../../src/sandbox/context.js';
+import { type Db, migrate, openDatabase } from '../../src/sandbox/db.js';
+import { AUDIT_MIGRATIONS } from '../../src/sandbox/orchestrator/audit/chain.js';
+import { MONEY_MIGRATIONS } from '../../src/sandbox/orchestrator/money/migrations.js';
+import {
+  APPROVAL_TTL_MS,
+  APPROVALS_MIGRATION,
+  createApproval,
+  decideApproval,
+  gateOnApproval,
+  getApproval,
+  onApprovalDecided,
+} from '../../src/sandbox/orchestrator/runs/approvals.js';
+
+/** The approval store over a real SQLite file, with a clock the test moves. */
+describe('approvals: expiry, single use and decision listeners', () => {
+  let dir: string;
+  let db: Db;
+  let clock = Date.parse('2026-12-04T12:00:00Z');
+  let ctx: SandboxContext;
+  const input = { userId: 'usr_a', kind: 'purchase', title: 'Buy a thing', planHash: 'plan-1' };
+  const human = { actor: 'human:a@example.test', via: 'cli' as const };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'projects-approvals-'));
+    db = openDatabase(join(dir, 'sandbox.db'));
+    migrate(db, 'audit', AUDIT_MIGRATIONS);
+    migrate(db, 'money', MONEY_MIGRATIONS);
+    migrate(db, 'runs', [APPROVALS_MIGRATION]);
+    ctx = {
+      db,
+      dataDir: dir,
+      baseUrl: () => 'http://127.0.0.1:1',
+      endpoints: new Map(),
+      now: () => clock,
+      log: () => {},
+    };
+  });
+  afterAll(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('expires a pending approval after its TTL; the next gate creates a fresh one', () => {
+    const first = createApproval(ctx, input);
+    clock += APPROVAL_TTL_MS + 1;
+    expect(getApproval(ctx, 'usr_a', first.id).status).toBe('expired');
+    expect(() => decideApproval(ctx, 'usr_a', first.id, { ...human, decision: 'approved' })).toThrow(
+      /expired/,
+    );
+    let second: string | undefined;
+    try {
+      gateOnApproval(ctx, input, ['why']);
+    } catch (error) {
+      second = (error as { details?: { approval_id?: string } }).details?.approval_id;
+    }
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first.id);
+  });
+
+  it('hands an approved decision to one claimant only', () => {
+    const plan = { ...input, planHash: 'plan-2' };
+    const pending = createApproval(ctx, plan);
+    decideApproval(ctx, 'usr_a', pending.id, { ...human, decision: 'approved' });
+    expect(gateOnApproval(ctx, plan, [], 'first').id).toBe(pending.id);
+    // The second claimant finds no unspent approval: a new gate is opened for it.
+    expect(() => gateOnApproval(ctx, plan, [], 'second')).toThrow(/approve/);
+  });
+
+  it('calls the listeners of the decided kind, for this database only', () => {
+    const seen: string[] = [];
+    onApprovalDecided(ctx, 'unfreeze', (_ctx, approval) => seen.push(`${approval.id}:${approval.status}`));
+    const other = { ...ctx, db: openDatabase(':memory:') };
+    onApprovalDecided(other, 'unfreeze', () => seen.push('other database'));
+    const unfreeze = createApproval(ctx, { ...input, kind: 'unfreeze', planHash: 'plan-3' });
+    const purchase = createApproval(ctx, { ...input, planHash: 'plan-4' });
+    decideApproval(ctx, 'usr_a', unfreeze.id, { ...human, decision: 'denied', reason: 'no' });
+    decideApproval(ctx, 'usr_a', purchase.id, { ...human, decision: 'denied' });
+    expect(seen).toEqual([`${unfreeze.id}:denied`]);
+    other.db.close();
+  });
+});
