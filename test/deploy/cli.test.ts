@@ -110,6 +110,35 @@ describe('projects deploy', () => {
     expect((await hostRequest(port, 'clisite.localhost', '/')).body).toContain('Hello from a worker');
   });
 
+  it('lets a human at a terminal approve --prod by typing the deployment id', async () => {
+    const io = testIO({ tty: true });
+    const { CI: _ci, ...interactive } = env;
+    const running = main(['deploy', '--prod'], {
+      io,
+      env: { ...interactive, PROJECTS_TOKEN: sandbox.human },
+      cwd: projectDir,
+    });
+    const deadline = Date.now() + 20_000;
+    let confirmation: string | undefined;
+    while (!confirmation && Date.now() < deadline) {
+      const pending = sandbox.db
+        .prepare(
+          "SELECT confirmation FROM runs_approvals WHERE kind = 'deploy_production' AND status = 'pending'",
+        )
+        .get() as { confirmation: string } | undefined;
+      confirmation = io.err().includes('to publish it to production') ? pending?.confirmation : undefined;
+      if (!confirmation) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(confirmation).toMatch(/^dpl_/);
+    io.type(confirmation!);
+    expect(await running).toBe(0);
+    expect(io.out().trim().split('\n').at(-1)).toBe(`http://clisite.localhost:${port}/`);
+    const decided = sandbox.db
+      .prepare('SELECT status, decided_via FROM runs_approvals WHERE confirmation = ?')
+      .get(confirmation);
+    expect(decided).toEqual({ status: 'approved', decided_via: 'cli' });
+  });
+
   it('provisions a free site first when the project has none, then deploys the static template', async () => {
     const otherProject = await sandbox.createProject('static-site');
     const dir = join(work, 'static');
@@ -137,18 +166,21 @@ describe('projects deploy', () => {
     await sandbox.api('POST', `/v1/approvals/${approvalId}/approve`, { confirmation: 'clisite.dev' });
     expect((await sandbox.api('POST', `/v1/projects/${projectId}/provision`, buy)).status).toBe(201);
 
-    const agent = await sandbox.agentToken(['read', 'deploy:preview']);
-    const attached = await projects(['domains', 'attach', 'clisite.dev'], agent);
-    expect(attached.code).toBe(0);
-    const httpsUrl = attached.out.trim();
+    const ci = await sandbox.agentToken(['read', 'deploy:preview', 'deploy:production']);
+    const published = await projects(['deploy', '--prod', '--domain', 'clisite.dev'], ci);
+    expect(published.code).toBe(0);
+    const httpsUrl = published.out.trim();
     expect(httpsUrl).toMatch(/^https:\/\/clisite\.dev:\d+\/$/);
+    // Attaching again (e.g. after a lost answer) reissues the certificate and answers the same URL.
+    const attached = await projects(['domains', 'attach', 'clisite.dev'], ci);
+    expect([attached.code, attached.out.trim()]).toEqual([0, httpsUrl]);
 
     const resolver = new Resolver();
     resolver.setServers([sandbox.context.endpoints.get('dns')!]);
     const [address] = await resolver.resolve4('clisite.dev');
     const ca = (await fetchDeployed(`${sandbox.url}/providers/edge/deploy/ca.pem`)).body;
     const live = await fetchDeployed(httpsUrl, { address: address!, ca });
-    expect(live.status).toBe(200);
-    expect(live.body).toContain('Hello from a worker');
+    // What this deploy published: the project as the second test left it.
+    expect([live.status, live.body]).toEqual([200, 'second']);
   });
 });
