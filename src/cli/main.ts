@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { packageRoot } from '../core/paths.js';
 import { ProjectsError } from '../protocol/errors.js';
 import type { CommandInput, CommandSpec } from './command.js';
 import { COMMANDS } from './commands/registry.js';
@@ -15,7 +17,7 @@ export interface MainDependencies {
 }
 
 export function cliVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../core/paths.js';
 import { ProjectsError } from '../protocol/errors.js';
 import type { SandboxUserInput } from './orchestrator/identity/users.js';
 
@@ -190,7 +190,8 @@ export async function startSandboxDaemon(options: StartOptions): Promise<StartRe
   if (existing) return { state: existing, alreadyRunning: true, ...(generatedUser ? { generatedUser } : {}) };
 
   const log = openSync(join(options.sandboxDir, LOG_FILE), 'a', 0o600);
-  const daemon = fileURLToPath(new URL('./daemon.js', import.meta.url));
+  // The built daemon, wherever this module runs from (tsc's dist/, the CLI bundle, or src/ under tests).
+  const daemon = join(packageRoot(), 'dist', 'sandbox', 'daemon.js');
   const port = String(options.port ?? DEFAULT_SANDBOX_PORT);
   const child = spawn(process.execPath, [daemon, '--dir', options.sandboxDir, '--port', port], {
     detached: true,

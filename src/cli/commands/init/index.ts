@@ -1,8 +1,8 @@
 import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { OrchestratorApi } from '../../../client/orchestrator.js';
 import { upsertManagedBlock, withGitignoreEntries } from '../../../core/managed-files.js';
+import { packageRoot } from '../../../core/paths.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Project } from '../../../protocol/orchestrator.js';
 import { orchestratorApi } from '../../api.js';
@@ -187,7 +187,7 @@ function assertEmptyForTemplate(dir: string): void {
 
 /** The templates shipped with the CLI (`templates/` at the package root). */
 export function templatesDir(): string {
-  return fileURLToPath(new URL('../../../../templates/', import.meta.url));
+  return join(packageRoot(), 'templates');
 }
 
 /**
