@@ -28,6 +28,7 @@ export class MemoryHosting implements EdgeHosting {
 
   removeSite(id: string): void {
     this.#sites.delete(id);
+    for (const [token, siteId] of this.#tokens) if (siteId === id) this.#tokens.delete(token);
   }
 
   addZone(name: string, accountId = 'acct_1'): DnsZone {

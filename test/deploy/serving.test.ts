@@ -99,6 +99,12 @@ describe('static deployments', () => {
     const list = await client.list();
     expect(list.production).toBe(second.deployment.id);
     expect(list.deployments.map((d) => d.message)).toEqual(['second', null, 'first']);
+
+    // A removed site stops being served at once, previews included, and its token stops working.
+    env.hosting.removeSite(site.id);
+    expect((await hostRequest(env.port, 'blog.localhost', '/')).status).toBe(404);
+    expect((await hostRequest(env.port, preview, '/')).status).toBe(404);
+    await expect(client.list()).rejects.toMatchObject({ code: 'AUTH_REQUIRED' });
   });
 
   it('honours .gitignore, the projects.json ignore list and the always-ignored files', async () => {
