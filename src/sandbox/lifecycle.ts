@@ -25,7 +25,7 @@ export interface SandboxState {
 
 const STATE_FILE = 'state.json';
 const LOG_FILE = 'sandbox.log';
-const START_TIMEOUT_MS = 20_000;
+const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 const HEALTH_TIMEOUT_MS = 2_000;
 

@@ -3,7 +3,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProjectsError } from '../../src/protocol/errors.js';
 import { auditModule } from '../../src/sandbox/orchestrator/audit/module.js';
-import { defaultPaymentMethod } from '../../src/sandbox/orchestrator/identity/billing.js';
+import {
+  defaultPaymentMethod,
+  requirePaymentMethod,
+} from '../../src/sandbox/orchestrator/identity/billing.js';
 import { identityModule } from '../../src/sandbox/orchestrator/identity/module.js';
 import { requireTermsAccepted } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { launchBrowser } from '../helpers/browser.js';
@@ -158,6 +161,20 @@ describe('billing', () => {
       expect(haystack).not.toContain(number);
       expect(haystack).not.toContain('5555 5555 5555 4444');
     }
+    await page.context().close();
+  });
+
+  it('pays with the newest card, and refuses to pay with the declining test card', async () => {
+    const page = await signedInPage('/billing');
+    await addCard(page, { number: '4000 0000 0000 0002', expiry: '10/38', cvc: '123' });
+    expect(caught(() => requirePaymentMethod(sandbox.context, sandbox.user.id))).toMatchObject({
+      code: 'PAYMENT_DECLINED',
+    });
+    await addCard(page, { number: '4242 4242 4242 4242', expiry: '10/38', cvc: '123' });
+    expect(requirePaymentMethod(sandbox.context, sandbox.user.id)).toMatchObject({
+      brand: 'visa',
+      last4: '4242',
+    });
     await page.context().close();
   });
 

@@ -14,7 +14,7 @@ import { csrfToken, requireWebSession, sendPage } from './web-session.js';
  * reduced to brand + last 4 digits + a `pm_…` id, and dropped. It is never stored, logged or returned.
  */
 
-/** Stripe's "always declines" test card: accepted here, refused at capture (PAYMENT_DECLINED). */
+/** Stripe's "always declines" test card: accepted here, refused when paying (PAYMENT_DECLINED). */
 const DECLINING_TEST_CARD = '4000000000000002';
 
 export function luhnValid(digits: string): boolean {
@@ -81,19 +81,36 @@ export function defaultPaymentMethod(db: Db, userId: string): PaymentMethod | un
   return new IdentityStore(db).listPaymentMethods(userId)[0];
 }
 
-/** Throws PAYMENT_METHOD_REQUIRED with the billing page's URL unless the user has a card on file. */
+/**
+ * The card to pay with. Throws PAYMENT_METHOD_REQUIRED (with the billing page's URL) when there is none,
+ * and PAYMENT_DECLINED when it is the declining test card, so the sandbox can rehearse a refused payment.
+ */
 export function requirePaymentMethod(
   ctx: Pick<SandboxContext, 'db' | 'baseUrl'>,
   userId: string,
 ): PaymentMethod {
   const method = defaultPaymentMethod(ctx.db, userId);
-  if (method) return method;
   const url = `${ctx.baseUrl()}/billing`;
-  throw new ProjectsError('PAYMENT_METHOD_REQUIRED', 'add a payment method first', {
-    httpStatus: 402,
-    details: { url },
-    next: [{ command: `open ${url}`, why: 'a human adds a card on the billing page' }],
-  });
+  const next = [{ command: `open ${url}`, why: 'a human adds a card on the billing page' }];
+  if (!method) {
+    throw new ProjectsError('PAYMENT_METHOD_REQUIRED', 'add a payment method first', {
+      httpStatus: 402,
+      details: { url },
+      next,
+    });
+  }
+  if (method.declines) {
+    throw new ProjectsError(
+      'PAYMENT_DECLINED',
+      `the card ${method.brand} •••• ${method.last4} was declined`,
+      {
+        httpStatus: 402,
+        details: { url, payment_method: method.id },
+        next,
+      },
+    );
+  }
+  return method;
 }
 
 function publicMethod(method: PaymentMethod, isDefault: boolean) {
