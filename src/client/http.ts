@@ -1,5 +1,6 @@
 import type { Redactor } from '../core/redact.js';
 import { type ErrorCode, isErrorCode, type NextStep, ProjectsError } from '../protocol/errors.js';
+import { send, type TransportResponse } from './transport.js';
 
 /** Anything with a zod-like `parse`; typed structurally so that importing this file never loads zod. */
 export interface Parser<T> {
@@ -34,8 +35,7 @@ const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'projec
  * JSON over HTTP with the conventions of this system: bearer auth, error bodies mapped to ProjectsError
  * (so the CLI exits with the code the server meant), answers validated against the shared schemas, and a
  * `--debug` log that shows method, URL, status, timing and headers — with secrets redacted.
- * Uses Node's built-in fetch: it costs ~20 ms on first use where importing the undici package costs
- * ~100 ms, which matters for a CLI's startup.
+ * Goes over node:http (see transport.ts) because a CLI's startup matters.
  */
 export class HttpClient {
   constructor(private readonly options: HttpClientOptions) {
@@ -58,24 +58,23 @@ export class HttpClient {
     const body = encodeBody(request, headers);
     this.log(`→ ${method} ${url} ${describeHeaders(headers)}`);
     const started = performance.now();
-    let response: Response;
-    let text: string;
+    let response: TransportResponse;
     try {
-      response = await fetch(url, {
+      response = await send(new URL(url), {
         method,
         headers,
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        body,
+        timeoutMs: this.options.timeoutMs ?? 30_000,
       });
-      text = await response.text();
     } catch (error) {
       throw this.unreachable(url, error);
     }
     const elapsed = Math.round(performance.now() - started);
-    this.log(`← ${response.status} ${method} ${url} (${elapsed} ms, ${text.length} bytes)`);
-    const parsed = parseJson(text);
-    if (!response.ok)
-      throw errorFromResponse(response.status, parsed, url, response.headers.get('retry-after'));
+    this.log(`← ${response.status} ${method} ${url} (${elapsed} ms, ${response.text.length} bytes)`);
+    const parsed = parseJson(response.text);
+    if (response.status < 200 || response.status >= 300) {
+      throw errorFromResponse(response.status, parsed, url, headerValue(response.headers['retry-after']));
+    }
     const host = new URL(url).host;
     if (parsed === INVALID) {
       throw new ProjectsError(
@@ -141,6 +140,10 @@ function describeHeaders(headers: Record<string, string>): string {
   return Object.entries(headers)
     .map(([name, value]) => `${name}=${SECRET_HEADERS.has(name.toLowerCase()) ? '[redacted]' : value}`)
     .join(' ');
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
 const INVALID = Symbol('invalid-json');
