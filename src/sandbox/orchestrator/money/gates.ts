@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { canonicalHash } from '../../../core/canonical-json.js';
 import { formatMoney } from '../../../core/money.js';
 import { ProjectsError } from '../../../protocol/errors.js';
@@ -37,7 +38,7 @@ export function applyGatesOnApproval(ctx: SandboxContext): void {
       // The decision is used up by this change: asking for the same change again needs a new approval.
       if (userId) {
         const input = { userId, kind, title: approval.title, planHash: approval.plan_hash };
-        gateOnApproval(ctx, input, [], `money:${kind}`);
+        gateOnApproval(ctx, input, [], oneUseClaim(kind));
       }
     });
   }
@@ -102,7 +103,7 @@ function passGate(
       ctx,
       { userId: requester.userId, kind: gate.kind, title: gate.title, planHash, warnings: gate.warnings },
       [gate.title],
-      `money:${gate.kind}`,
+      oneUseClaim(gate.kind),
     );
     remember(ctx.db, approval.id, requester.userId, gate, ctx.now());
     applyGate(ctx, approval.id, approval.decided_by ?? requester.actor);
@@ -111,6 +112,15 @@ function passGate(
     if (typeof approvalId === 'string') remember(ctx.db, approvalId, requester.userId, gate, ctx.now());
     throw error;
   }
+}
+
+/**
+ * A claim no later request can share: approvals let the very request that claimed one use it again after a
+ * crash (provision reruns carry their idempotency key), but a money gate is applied once, atomically, so a
+ * new request for the same change must always need a new human decision.
+ */
+function oneUseClaim(kind: string): string {
+  return `money:${kind}:${randomUUID()}`;
 }
 
 function remember(
