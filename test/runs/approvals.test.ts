@@ -7,6 +7,7 @@ import { type Db, migrate, openDatabase } from '../../src/sandbox/db.js';
 import { AUDIT_MIGRATIONS } from '../../src/sandbox/orchestrator/audit/chain.js';
 import { MONEY_MIGRATIONS } from '../../src/sandbox/orchestrator/money/migrations.js';
 import {
+  APPROVAL_CLAIMS_MIGRATION,
   APPROVAL_TTL_MS,
   APPROVALS_MIGRATION,
   createApproval,
@@ -14,6 +15,7 @@ import {
   gateOnApproval,
   getApproval,
   onApprovalDecided,
+  settleApproval,
 } from '../../src/sandbox/orchestrator/runs/approvals.js';
 
 /** The approval store over a real SQLite file, with a clock the test moves. */
@@ -30,7 +32,7 @@ describe('approvals: expiry, single use and decision listeners', () => {
     db = openDatabase(join(dir, 'sandbox.db'));
     migrate(db, 'audit', AUDIT_MIGRATIONS);
     migrate(db, 'money', MONEY_MIGRATIONS);
-    migrate(db, 'runs', [APPROVALS_MIGRATION]);
+    migrate(db, 'runs', [APPROVALS_MIGRATION, APPROVAL_CLAIMS_MIGRATION]);
     ctx = {
       db,
       dataDir: dir,
@@ -69,6 +71,26 @@ describe('approvals: expiry, single use and decision listeners', () => {
     expect(gateOnApproval(ctx, plan, [], 'first').id).toBe(pending.id);
     // The second claimant finds no unspent approval: a new gate is opened for it.
     expect(() => gateOnApproval(ctx, plan, [], 'second')).toThrow(/approve/);
+  });
+
+  it('lets a tentative claim be picked up again by its own claimant only, until it is settled', () => {
+    const plan = { ...input, planHash: 'plan-5' };
+    const approval = createApproval(ctx, plan);
+    decideApproval(ctx, 'usr_a', approval.id, { ...human, decision: 'approved' });
+    expect(gateOnApproval(ctx, plan, [], 'request-1', 'tentative').id).toBe(approval.id);
+    // The same request, rerun after a crash, still holds it; another request does not.
+    expect(gateOnApproval(ctx, plan, [], 'request-1', 'tentative').id).toBe(approval.id);
+    expect(() => gateOnApproval(ctx, plan, [], 'request-2', 'tentative')).toThrow(/approve/);
+    settleApproval(db, approval.id);
+    expect(() => gateOnApproval(ctx, plan, [], 'request-1', 'tentative')).toThrow(/approve/);
+  });
+
+  it('never hands a final claim out again, not even to the same claimant', () => {
+    const plan = { ...input, planHash: 'plan-6' };
+    const approval = createApproval(ctx, plan);
+    decideApproval(ctx, 'usr_a', approval.id, { ...human, decision: 'approved' });
+    expect(gateOnApproval(ctx, plan, [], 'money:budget_raise').id).toBe(approval.id);
+    expect(() => gateOnApproval(ctx, plan, [], 'money:budget_raise')).toThrow(/approve/);
   });
 
   it('calls the listeners of the decided kind, for this database only', () => {

@@ -43,6 +43,13 @@ CREATE TABLE runs_approvals (
 CREATE INDEX runs_approvals_plan ON runs_approvals (user_id, plan_hash);
 CREATE INDEX runs_approvals_user_status ON runs_approvals (user_id, status)`;
 
+/**
+ * A claim is final unless the claimant says it is tentative (a purchase whose outcome may still be
+ * unknown): only an unsettled claim can be picked up again by the same claimant, e.g. a rerun after a crash.
+ */
+export const APPROVAL_CLAIMS_MIGRATION =
+  'ALTER TABLE runs_approvals ADD COLUMN claim_settled INTEGER NOT NULL DEFAULT 1';
+
 /** How long a pending approval waits for a human before it expires. */
 export const APPROVAL_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -161,26 +168,28 @@ export function createApproval(ctx: SandboxContext, input: ApprovalInput): Appro
  * one) creates a new pending approval and answers APPROVAL_REQUIRED. Runs in one transaction so that
  * concurrent reruns of the same plan share one approval. With `claimFor`, an approved approval is
  * consumed in the same transaction, so two concurrent actions can never both spend one human decision.
+ * A `tentative` claim stays usable by the same claimant until `settleApproval` (or `releaseApproval`).
  */
 export function gateOnApproval(
   ctx: SandboxContext,
   input: ApprovalInput,
   reasons: string[],
   claimFor?: string,
+  claimKind: 'final' | 'tentative' = 'final',
 ): Approval {
   const found = ctx.db
     .transaction(() => {
       expireOverdue(ctx);
       const row = ctx.db
-        // An approval this very request claimed before its process died is still its own to use.
+        // An approval this very request claimed tentatively before its process died is still its own.
         .prepare(
           `SELECT * FROM runs_approvals WHERE user_id = ? AND plan_hash = ?
-           AND (consumed_at IS NULL OR consumed_by = ?) AND status != 'expired'
+           AND (consumed_at IS NULL OR (consumed_by = ? AND claim_settled = 0)) AND status != 'expired'
            ORDER BY created_at DESC LIMIT 1`,
         )
         .get(input.userId, input.planHash, claimFor ?? null) as ApprovalRow | undefined;
       if (!row) return createApproval(ctx, input);
-      if (row.status === 'approved' && claimFor !== undefined) claim(ctx, row.id, claimFor);
+      if (row.status === 'approved' && claimFor !== undefined) claim(ctx, row.id, claimFor, claimKind);
       return toApproval(ctx, row);
     })
     .immediate();
@@ -211,17 +220,25 @@ export function approvalRequired(approval: Approval, reasons: string[]): Project
   });
 }
 
-function claim(ctx: SandboxContext, id: string, consumer: string): void {
+function claim(ctx: SandboxContext, id: string, consumer: string, kind: 'final' | 'tentative'): void {
   ctx.db
     .prepare(
-      'UPDATE runs_approvals SET consumed_at = ?, consumed_by = ? WHERE id = ? AND consumed_at IS NULL',
+      `UPDATE runs_approvals SET consumed_at = ?, consumed_by = ?, claim_settled = ?
+       WHERE id = ? AND (consumed_at IS NULL OR (consumed_by = ? AND claim_settled = 0))`,
     )
-    .run(new Date(ctx.now()).toISOString(), consumer, id);
+    .run(new Date(ctx.now()).toISOString(), consumer, kind === 'final' ? 1 : 0, id, consumer);
+}
+
+/** Makes a tentative claim final: the action it allowed is done, so nobody can use the approval again. */
+export function settleApproval(db: Db, id: string): void {
+  db.prepare('UPDATE runs_approvals SET claim_settled = 1 WHERE id = ?').run(id);
 }
 
 /** Gives a claimed approval back when the action it allowed failed before buying anything. */
 export function releaseApproval(db: Db, id: string): void {
-  db.prepare('UPDATE runs_approvals SET consumed_at = NULL, consumed_by = NULL WHERE id = ?').run(id);
+  db.prepare(
+    'UPDATE runs_approvals SET consumed_at = NULL, consumed_by = NULL, claim_settled = 1 WHERE id = ?',
+  ).run(id);
 }
 
 export function getApproval(ctx: SandboxContext, userId: string, id: string): Approval {

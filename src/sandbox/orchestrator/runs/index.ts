@@ -2,7 +2,7 @@ import type { SandboxModule } from '../../context.js';
 import { acceptForms } from '../identity/web-session.js';
 import { ACCOUNTS_MIGRATION, Accounts } from './accounts.js';
 import { registerApprovalRoutes } from './approval-routes.js';
-import { APPROVALS_MIGRATION } from './approvals.js';
+import { APPROVAL_CLAIMS_MIGRATION, APPROVALS_MIGRATION } from './approvals.js';
 import { Catalog } from './catalog.js';
 import { INFLIGHT_MIGRATION, InflightPurchases } from './inflight.js';
 import { registerPages } from './pages.js';
@@ -45,6 +45,7 @@ export function runsModule(options: RunsModuleOptions): SandboxModule {
         ACCOUNTS_MIGRATION,
       ].join(';\n'),
       INFLIGHT_MIGRATION,
+      APPROVAL_CLAIMS_MIGRATION,
     ],
     prefix: '',
     async register(app, ctx) {

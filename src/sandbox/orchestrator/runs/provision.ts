@@ -24,7 +24,7 @@ import { withIdempotency } from '../money/idempotency.js';
 import { issuePaymentToken } from '../money/tokens.js';
 import { assertScope } from './access.js';
 import type { Accounts } from './accounts.js';
-import { gateOnApproval, releaseApproval } from './approvals.js';
+import { gateOnApproval, releaseApproval, settleApproval } from './approvals.js';
 import type { Catalog } from './catalog.js';
 import { validateConfiguration, withName } from './config.js';
 import type { InflightPurchases } from './inflight.js';
@@ -198,6 +198,8 @@ export class Provisioner {
       },
       decision.reasons,
       request.idempotency_key,
+      // Tentative until the resource is recorded: a rerun of this very request after a crash may use it.
+      'tentative',
     );
   }
 
@@ -223,6 +225,7 @@ export class Provisioner {
       },
       new Date(ctx.now()),
     );
+    if (approval) settleApproval(ctx.db, approval.id);
     this.deps.inflight.forget(principal.userId, request.idempotency_key);
     return { resource_id: resource.id };
   }
