@@ -54,6 +54,8 @@ export interface DeployResult {
 
 const BATCH_MAX_BYTES = 8 * 1024 * 1024;
 const BATCH_MAX_FILES = 500;
+/** Files hashed between two turns of the event loop. */
+const YIELD_EVERY = 16;
 /** Uploads and manifest checks name their content by hash, so repeating one is harmless. */
 const CONTENT_ADDRESSED = { retrySafe: true } as const;
 
@@ -71,7 +73,9 @@ interface HashedBatch {
 async function* hashInBatches(root: string, paths: readonly string[]): AsyncGenerator<HashedBatch> {
   let batch: HashedBatch = { files: [], bytes: new Map() };
   let batchBytes = 0;
-  for (const path of paths) {
+  for (const [index, path] of paths.entries()) {
+    // Synchronous reads would otherwise starve the sockets of the uploads in flight.
+    if (index % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     const absolute = join(root, path);
     if (statSync(absolute).size > SMALL_FILE_BYTES) {
       batch.files.push({ path, absolute, ...(await hashLargeFile(absolute)) });

@@ -1,13 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -44,14 +37,17 @@ export class BlobStore {
     return statSync(this.path(sha256)).size;
   }
 
-  /** Keeps `bytes` as blob `sha256` after checking that they hash to it. */
-  putBytes(sha256: string, bytes: Uint8Array): void {
+  /**
+   * Keeps `bytes` as blob `sha256` after checking that they hash to it. The hash is checked here; the
+   * write and rename go through the thread pool, so a batch's files are created in parallel.
+   */
+  async putBytes(sha256: string, bytes: Uint8Array): Promise<void> {
     if (this.has(sha256)) return;
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== sha256) throw mismatch(sha256, actual, bytes.length);
     const temp = join(this.#tmp, `${sha256}.${randomBytes(6).toString('hex')}`);
-    writeFileSync(temp, bytes, { mode: 0o600 });
-    this.#place(temp, sha256);
+    await writeFile(temp, bytes, { mode: 0o600 });
+    await rename(temp, this.path(sha256));
   }
 
   #place(temp: string, sha256: string): void {
