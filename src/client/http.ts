@@ -1,5 +1,7 @@
 import type { Redactor } from '../core/redact.js';
 import { type ErrorCode, isErrorCode, type NextStep, ProjectsError } from '../protocol/errors.js';
+import type { Clock } from './clock.js';
+import { isRetrySafe, type RetryPolicy, withRetries } from './retry.js';
 import { send, type TransportResponse } from './transport.js';
 
 /** Anything with a zod-like `parse`; typed structurally so that importing this file never loads zod. */
@@ -17,7 +19,23 @@ export interface HttpClientOptions {
   /** The code to answer when the server cannot be reached (exit 8). */
   unavailableCode?: Extract<ErrorCode, 'ORCHESTRATOR_UNAVAILABLE' | 'PROVIDER_UNAVAILABLE'>;
   userAgent?: string;
+  /** Retries of calls that are safe to repeat (GETs, keyed POSTs); `false` turns them off. */
+  retryPolicy?: Partial<RetryPolicy> | false;
+  /** Injected by tests so that backoff needs no real sleeping. */
+  clock?: Clock;
 }
+
+/**
+ * The CLI's retries: short, since someone is waiting, and never longer than 5 s for a Retry-After —
+ * beyond that the command fails at once (S8) and says what to do, rather than hang.
+ */
+export const CLI_RETRY_POLICY: Partial<RetryPolicy> = {
+  maxAttempts: 3,
+  baseDelayMs: 200,
+  maxDelayMs: 2_000,
+  maxRetryAfterMs: 5_000,
+  maxElapsedMs: 15_000,
+};
 
 export interface RequestOptions<T> {
   body?: unknown;
@@ -46,7 +64,22 @@ export class HttpClient {
     return this.options.baseUrl;
   }
 
-  async request<T = unknown>(method: string, path: string, request: RequestOptions<T> = {}): Promise<T> {
+  /**
+   * One call. A transient failure (unreachable, 5xx, 429, a duplicate still in progress) of a call
+   * that is safe to repeat is retried with backoff honouring Retry-After; spend refusals never are.
+   */
+  request<T = unknown>(method: string, path: string, request: RequestOptions<T> = {}): Promise<T> {
+    const policy = this.options.retryPolicy ?? CLI_RETRY_POLICY;
+    return withRetries(() => this.once(method, path, request), {
+      retrySafe: policy !== false && isRetrySafe(method, request.idempotencyKey),
+      ...(policy ? { policy } : {}),
+      ...(this.options.clock ? { clock: this.options.clock } : {}),
+      onRetry: ({ attempt, delayMs, error }) =>
+        this.log(`↻ ${method} ${path}: ${error.code} (attempt ${attempt}); retrying in ${delayMs} ms`),
+    });
+  }
+
+  private async once<T>(method: string, path: string, request: RequestOptions<T>): Promise<T> {
     const url = this.url(path, request.query);
     const headers: Record<string, string> = {
       accept: 'application/json',

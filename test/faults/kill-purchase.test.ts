@@ -212,7 +212,8 @@ async function scenario(victim: 'cli' | 'sandbox', after: boolean): Promise<void
   expect(audit.body.ok).toBe(true);
 }
 
-describe('killed mid-purchase, a rerun finishes exactly once', () => {
+// Each scenario starts sandbox and CLI processes several times over; give a loaded machine room.
+describe('killed mid-purchase, a rerun finishes exactly once', { timeout: 120_000 }, () => {
   // The steps where money is at stake (a kill while quoting risks nothing), each process once where it
   // matters most; every scenario starts a sandbox process or two, so the list stays short.
   it('the CLI killed after the provider charged', () => scenario('cli', true));

@@ -173,34 +173,86 @@ describe('isRetrySafe and parseRetryAfter', () => {
   });
 });
 
-describe('withRetries around the real HTTP client', () => {
+describe('the CLI HTTP client retries over real HTTP', () => {
   let server: Server | undefined;
+  let answers: { status: number; body: string; headers?: Record<string, string> }[] = [];
+  let hits: { method: string; key: string | undefined }[] = [];
   afterEach(async () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 
-  it('honours a real Retry-After header and returns the eventual answer', async () => {
-    let hits = 0;
-    server = createServer((_req, res) => {
-      hits++;
-      if (hits <= 2) {
-        res.writeHead(503, { 'retry-after': '3', 'content-type': 'application/json' });
-        res.end('{"error":{"code":"PROVIDER_UNAVAILABLE","message":"busy"}}');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
+  async function client(clock: FakeClock): Promise<HttpClient> {
+    hits = [];
+    server = createServer((req, res) => {
+      hits.push({ method: req.method!, key: req.headers['idempotency-key'] as string | undefined });
+      const next = answers.shift() ?? { status: 200, body: '{"ok":true}' };
+      res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
+      res.end(next.body);
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const client = new HttpClient({ baseUrl: `http://127.0.0.1:${port}/`, redactor: new Redactor() });
+    return new HttpClient({ baseUrl: `http://127.0.0.1:${port}/`, redactor: new Redactor(), clock });
+  }
+
+  const busy = { status: 503, body: '{"error":{"code":"ORCHESTRATOR_UNAVAILABLE","message":"busy"}}' };
+
+  it('honours a real Retry-After header on a keyed POST and returns the eventual answer', async () => {
     const clock = new FakeClock(undefined, 0);
-    const answer = await withRetries(() => client.post('v1/things', { a: 1 }, { idempotencyKey: 'idk_1' }), {
-      retrySafe: isRetrySafe('POST', 'idk_1'),
-      clock,
+    const http = await client(clock);
+    answers = [
+      { ...busy, headers: { 'retry-after': '3' } },
+      { ...busy, headers: { 'retry-after': '2' } },
+    ];
+    await expect(http.post('v1/things', { a: 1 }, { idempotencyKey: 'idk_1' })).resolves.toEqual({
+      ok: true,
     });
-    expect(answer).toEqual({ ok: true });
-    expect(hits).toBe(3);
-    expect(clock.sleeps).toEqual([3000, 3000]);
+    expect(hits).toEqual(Array(3).fill({ method: 'POST', key: 'idk_1' }));
+    expect(clock.sleeps).toEqual([3000, 2000]);
+  });
+
+  it('waits out a duplicate still in progress (409 + retry_after) on a keyed call', async () => {
+    const clock = new FakeClock(undefined, 0);
+    const http = await client(clock);
+    answers = [
+      {
+        status: 409,
+        body: '{"error":{"code":"IDEMPOTENCY_CONFLICT","message":"in progress","details":{"in_progress":true,"retry_after":1}}}',
+        headers: { 'retry-after': '1' },
+      },
+    ];
+    await expect(http.post('v1/things', {}, { idempotencyKey: 'idk_2' })).resolves.toEqual({ ok: true });
+    expect(clock.sleeps).toEqual([1000]);
+  });
+
+  it('retries GETs, but sends a POST without an idempotency key exactly once', async () => {
+    const clock = new FakeClock();
+    const http = await client(clock);
+    answers = [busy];
+    await expect(http.get('v1/things')).resolves.toEqual({ ok: true });
+    expect(hits).toHaveLength(2);
+    answers = [busy];
+    hits = [];
+    await expect(http.post('v1/things', {})).rejects.toMatchObject({
+      code: 'ORCHESTRATOR_UNAVAILABLE',
+      exitCode: 8,
+    });
+    expect(hits).toHaveLength(1);
+  });
+
+  it('never retries a spend refusal, even on a keyed call', async () => {
+    const clock = new FakeClock();
+    const http = await client(clock);
+    answers = [
+      {
+        status: 402,
+        body: '{"error":{"code":"BUDGET_EXCEEDED","message":"Spend refused. Do not retry.","details":{"retryable":false}}}',
+      },
+    ];
+    await expect(http.post('v1/things', {}, { idempotencyKey: 'idk_3' })).rejects.toMatchObject({
+      code: 'BUDGET_EXCEEDED',
+      exitCode: 5,
+    });
+    expect(hits).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
   });
 });

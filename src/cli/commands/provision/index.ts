@@ -6,6 +6,7 @@ import {
   validateAgainstSchema,
   withName,
 } from '../../../core/config-schema.js';
+import { normalizeDomain } from '../../../core/lookalike/index.js';
 import { formatMoney, parseUsd } from '../../../core/money.js';
 import { type NextStep, ProjectsError } from '../../../protocol/errors.js';
 import type {
@@ -64,6 +65,9 @@ export async function runProvision(
   const projectId = project.config.project_id;
   const api = orchestratorApi(factory);
   const service = await resolveService(api, options.service);
+  // S1 mirrored here for an early, friendly refusal: a hostile or malformed domain name is a usage
+  // error (exit 2) before anything is quoted. The orchestrator enforces exact intent regardless.
+  if (service.kind === 'domain' && options.name !== undefined) normalizeDomain(options.name);
   const config = checkedConfig(service, options);
   const maxPrice = options.maxPrice === undefined ? undefined : parseUsd(options.maxPrice, '--max-price');
   const state = new StateDir(project.dir);
