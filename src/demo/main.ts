@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { Resolver } from 'node:dns/promises';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { fetchDeployed } from '../client/deployed.js';
 import { loadSandboxModules } from '../sandbox/modules.js';
 import { ensureSandboxUser } from '../sandbox/orchestrator/identity/users.js';
 import { type RunningSandbox, startSandbox } from '../sandbox/server.js';
@@ -90,6 +92,20 @@ class Demo {
     throw new Error(`projects ${args.join(' ')} still stopped at a gate after ${MAX_GATES} decisions`);
   }
 
+  /**
+   * `deploy --prod` stops at the publish gate; once the human approved, the deployment it built is promoted
+   * with the command its `next` names (a rerun of `deploy --prod` would build, and gate, a new one).
+   */
+  async publish(cwd: string): Promise<Envelope> {
+    const { code, envelope } = await this.cli(['deploy', '--prod', '--json'], cwd);
+    if (envelope.ok) return envelope;
+    if (code !== 4 || !envelope.error) throw new Error(`projects deploy --prod failed (exit ${code})`);
+    await this.human.satisfy(envelope.error);
+    const promote = envelope.next?.find((step) => step.command.startsWith('projects deploy promote '));
+    if (!promote) throw new Error('projects deploy --prod named no deployment to promote');
+    return this.throughGates([...promote.command.split(' ').slice(1), '--json'], cwd);
+  }
+
   async status(cwd: string): Promise<void> {
     say('\n$ projects status');
     const { stdout } = await run(process.execPath, [BIN, 'status'], {
@@ -145,11 +161,16 @@ class HumanInBrowser {
     const asked = await page.textContent('#name-asked').catch(() => null);
     const offered = await page.textContent('#name-offered').catch(() => null);
     const price = await page.textContent('#price');
-    forHuman(`reviews ${url}: ${offered ?? 'the item'} for ${price} (asked for ${asked ?? 'it'})`);
+    const what = offered
+      ? `${offered} for ${price} (asked for ${asked})`
+      : (await page.textContent('h1'))?.trim();
+    forHuman(`reviews ${url}: ${what}`);
     if (asked !== offered) throw new Error(`the name offered (${offered}) is not the name asked (${asked})`);
     if (await page.$('#confirmation')) {
-      forHuman(`types ${offered} exactly and approves`);
-      await page.fill('#confirmation', offered ?? '');
+      // The page says what to type: the exact name for a purchase, the deployment id for a publication.
+      const expected = (await page.textContent('label[for=confirmation] code'))?.trim() ?? '';
+      forHuman(`types ${expected} exactly and approves`);
+      await page.fill('#confirmation', expected);
     } else {
       forHuman('approves');
     }
@@ -190,6 +211,36 @@ class HumanInBrowser {
   }
 }
 
+/**
+ * Fetches a deployed URL and shows it: `*.localhost` is loopback; a custom domain is resolved through the
+ * sandbox's own DNS server and its certificate verified against the provider's CA, as a browser would.
+ */
+async function showLive(url: string, sandbox: RunningSandbox): Promise<void> {
+  const target = new URL(url);
+  let address = '127.0.0.1';
+  let ca: string | undefined;
+  if (!target.hostname.endsWith('.localhost')) {
+    const resolver = new Resolver();
+    resolver.setServers([sandbox.context.endpoints.get('dns') ?? '']);
+    [address = '127.0.0.1'] = await resolver.resolve4(target.hostname);
+    say(`  ${target.hostname} resolves to ${address} at the sandbox DNS server`);
+    ca = readFileSync(sandbox.context.endpoints.get('edge-ca') ?? '', 'utf8');
+  }
+  const response = await fetchDeployed(url, { address, ...(ca === undefined ? {} : { ca }) });
+  say(
+    `\nLive at ${url} → HTTP ${response.status}${ca ? ' (certificate verified against the provider CA)' : ''}`,
+  );
+  say(
+    response.body
+      .trim()
+      .split('\n')
+      .slice(0, 6)
+      .map((line) => `  | ${line}`)
+      .join('\n'),
+  );
+  if (response.status !== 200) throw new Error(`${url} answered HTTP ${response.status}`);
+}
+
 function run(
   command: string,
   args: string[],
@@ -218,7 +269,9 @@ async function main(): Promise<void> {
   mkdirSync(app, { recursive: true });
   const dataDir = join(home, 'data', 'sandbox');
   mkdirSync(dataDir, { recursive: true });
-  say('projects demo: a throwaway sandbox, a login, a project, a domain bought through every human gate.');
+  say(
+    'projects demo: a throwaway sandbox, a login, a project, a domain bought through every human gate, a live deploy.',
+  );
   say(`  everything lives in ${root} and is deleted at the end.`);
 
   const sandbox = await startSandbox({ dataDir, port: 0, modules: await loadSandboxModules({ dataDir }) });
@@ -253,6 +306,12 @@ async function main(): Promise<void> {
     );
     const resource = (bought.data as { resource: { id: string; name: string } }).resource;
     say(`\nBought ${resource.name} (${resource.id}), with a human approving the purchase in the browser.`);
+
+    const preview = await demo.throughGates(['deploy', '--json'], app);
+    await showLive(String(preview.data?.url), sandbox);
+    await showLive(String((await demo.publish(app)).data?.production_url), sandbox);
+    const attached = await demo.throughGates(['domains', 'attach', domain, '--json'], app);
+    await showLive(String(attached.data?.https_url), sandbox);
     await demo.status(app);
   } finally {
     await browser.close();

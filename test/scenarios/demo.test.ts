@@ -27,5 +27,12 @@ describe('npm run demo', () => {
     );
     expect(stdout).toMatch(/Bought demo-shop-[0-9a-f]+\.dev \(res_\w+\)/);
     expect(stdout).toMatch(/edge\/registrar:domain\s+demo-shop-[0-9a-f]+\.dev/);
+    // It ends live: the preview, production on *.localhost, and the bought domain over verified HTTPS.
+    expect(stdout).toMatch(/Live at http:\/\/\w+--site-[0-9a-f]+\.localhost:\d+\/ → HTTP 200/);
+    expect(stdout).toMatch(/types dpl_\w+ exactly and approves/);
+    expect(stdout).toMatch(
+      /Live at https:\/\/demo-shop-[0-9a-f]+\.dev:\d+\/ → HTTP 200 \(certificate verified against the provider CA\)/,
+    );
+    expect(stdout).toContain('Hello from a worker');
   }, 120_000);
 });
