@@ -10,6 +10,7 @@ import { fetchDeployed } from '../client/deployed.js';
 import { loadSandboxModules } from '../sandbox/modules.js';
 import { ensureSandboxUser } from '../sandbox/orchestrator/identity/users.js';
 import { type RunningSandbox, startSandbox } from '../sandbox/server.js';
+import { launchBrowser } from './browser.js';
 
 /**
  * `npm run demo`: the main job of the README, end to end on a fresh machine. A throwaway sandbox (its own
@@ -20,7 +21,6 @@ import { type RunningSandbox, startSandbox } from '../sandbox/server.js';
  */
 
 const BIN = fileURLToPath(new URL('../../bin/projects', import.meta.url));
-const CHROMIUM = process.env.PROJECTS_CHROMIUM ?? '/usr/bin/chromium';
 /** A test card of the sandbox's billing page: never charged. */
 const TEST_CARD = { number: '4242 4242 4242 4242', expiry: '12/30', cvc: '123' };
 const MAX_GATES = 6;
@@ -278,20 +278,7 @@ async function main(): Promise<void> {
   const credentials = { email: 'demo@sandbox.localhost', password: randomBytes(12).toString('base64url') };
   await ensureSandboxUser(sandbox.db, credentials);
   say(`  sandbox orchestrator at ${sandbox.url} (user ${credentials.email})`);
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const { browser, close } = await launchBrowser();
   try {
     const demo = new Demo(sandbox, home, new HumanInBrowser(browser, sandbox.url, credentials));
     await demo.login(app);
@@ -314,7 +301,7 @@ async function main(): Promise<void> {
     await showLive(String(attached.data?.https_url), sandbox);
     await demo.status(app);
   } finally {
-    await browser.close();
+    await close();
     await sandbox.close();
     rmSync(root, { recursive: true, force: true });
   }

@@ -4,9 +4,9 @@ import { ProjectsError } from '../../../protocol/errors.js';
 import type { SandboxModule } from '../../context.js';
 import {
   createProviderModule,
+  freeTerms,
   type ProviderOptions,
   type ProviderRuntime,
-  type QuoteTerms,
   type ResourceRecord,
   type SeedAccount,
   type ServiceDefinition,
@@ -47,19 +47,7 @@ const KvConfiguration = z.object({
 });
 type KvConfiguration = z.infer<typeof KvConfiguration>;
 
-const FREE_TERMS: QuoteTerms = {
-  availability: 'available',
-  unavailable_reason: null,
-  price: 0,
-  currency: 'usd',
-  billing: 'free',
-  interval: null,
-  refundable: true,
-  premium: false,
-  renewal_price: null,
-  name_requested: null,
-  name_offered: null,
-};
+const FREE_TERMS = freeTerms();
 
 function kvService(id: keyof typeof TIERS, paid: boolean): ServiceDefinition<KvConfiguration> {
   const tier = TIERS[id];

@@ -1,7 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ProjectsError } from '../../../protocol/errors.js';
-import type { ProviderRuntime, ResourceRecord, ServiceDefinition } from '../framework/index.js';
+import {
+  freeTerms,
+  type ProviderRuntime,
+  type ResourceRecord,
+  type ServiceDefinition,
+} from '../framework/index.js';
 import type { DnsRecord, DnsRecordType, DnsZone } from './deploy/hosting.js';
 
 /**
@@ -141,19 +146,8 @@ export const zoneService: ServiceDefinition<ZoneConfiguration> = {
     requires: ['registrar:domain'],
   },
   configuration: ZoneConfiguration,
-  quote: (configuration) => ({
-    availability: 'available',
-    unavailable_reason: null,
-    price: 0,
-    currency: 'usd',
-    billing: 'free',
-    interval: null,
-    refundable: true,
-    premium: false,
-    renewal_price: null,
-    name_requested: configuration.domain,
-    name_offered: configuration.domain.toLowerCase(),
-  }),
+  quote: (configuration) =>
+    freeTerms({ requested: configuration.domain, offered: configuration.domain.toLowerCase() }),
   provision(resource, configuration, rt) {
     const domain = configuration.domain.toLowerCase();
     const owned = rt.db

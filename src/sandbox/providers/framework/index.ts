@@ -26,6 +26,7 @@ export type {
   SeedAccount,
   ServiceDefinition,
 } from './types.js';
+export { freeTerms } from './types.js';
 
 /**
  * Builds a sandbox module for one provider from its definition: the signed provisioning API under

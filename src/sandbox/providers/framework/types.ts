@@ -20,6 +20,25 @@ export interface ProviderOptions {
 /** The pricing facts of one configuration; the framework adds id, expiry and the echo fields. */
 export type QuoteTerms = Omit<Quote, 'id' | 'service_id' | 'configuration' | 'expires_at'>;
 
+/** The terms of a free item that is always available, echoing the name asked for and the name offered. */
+export function freeTerms(
+  names: { requested: string | null; offered: string | null } = { requested: null, offered: null },
+): QuoteTerms {
+  return {
+    availability: 'available',
+    unavailable_reason: null,
+    price: 0,
+    currency: 'usd',
+    billing: 'free',
+    interval: null,
+    refundable: true,
+    premium: false,
+    renewal_price: null,
+    name_requested: names.requested,
+    name_offered: names.offered,
+  };
+}
+
 export interface ResourceRecord {
   id: string;
   accountId: string;
