@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import {
+  CaptureRequest as CaptureRequestSchema,
+  CaptureResponse as CaptureResponseSchema,
+} from './provider.js';
 
 /**
  * Wire shapes of the orchestrator's money and accountability API: provider captures of payment tokens,
@@ -19,25 +23,8 @@ export const IdempotencyKeySchema = z
 
 // ---------------------------------------------------------------- captures (provider → orchestrator)
 
-export const CaptureRequestSchema = z
-  .object({
-    request_id: z.string().min(1).max(200),
-    token: z.string().regex(/^spt_[A-Za-z0-9_]+$/),
-    amount: z.int().min(1).describe('minor units, at most the token max_amount'),
-    currency,
-    idempotency_key: IdempotencyKeySchema,
-    description: z.string().max(500).optional(),
-  })
-  .meta({ id: 'CaptureRequest' });
-
-export const CaptureResponseSchema = z
-  .object({
-    capture_id: z.string().regex(/^cap_[A-Za-z0-9]+$/),
-    amount: minorUnits,
-    currency,
-    replayed: z.boolean().describe('true when this answers a repeated idempotency key'),
-  })
-  .meta({ id: 'CaptureResponse' });
+// One wire message, one schema: the provider protocol defines it, the orchestrator validates with it.
+export { CaptureRequestSchema, CaptureResponseSchema };
 
 // ---------------------------------------------------------------- runs (agent budgets)
 
@@ -203,8 +190,7 @@ export const MONEY_SCHEMAS = {
   AuditVerification: AuditVerificationSchema,
 } as const;
 
-export type CaptureRequest = z.infer<typeof CaptureRequestSchema>;
-export type CaptureResponse = z.infer<typeof CaptureResponseSchema>;
+export type { CaptureRequest, CaptureResponse } from './provider.js';
 export type CreateRunRequest = z.infer<typeof CreateRunRequestSchema>;
 export type Run = z.infer<typeof RunSchema>;
 export type Limits = z.infer<typeof LimitsSchema>;

@@ -304,11 +304,11 @@ export const ErrorResponse = z
 export const CaptureRequest = z
   .object({
     request_id: requestId,
-    token: z.string().regex(/^spt_/),
-    amount: minorUnits,
+    token: z.string().regex(/^spt_[A-Za-z0-9_]+$/),
+    amount: z.int().min(1).describe('minor units, at most the token max_amount'),
     currency,
     idempotency_key: z.string().min(8).max(200),
-    description: z.string().max(500),
+    description: z.string().max(500).optional(),
   })
   .meta({
     id: 'CaptureRequest',
@@ -320,7 +320,7 @@ export type CaptureRequest = z.infer<typeof CaptureRequest>;
 
 export const CaptureResponse = z
   .object({
-    capture_id: z.string().describe('cap_…'),
+    capture_id: z.string().regex(/^cap_[A-Za-z0-9]+$/),
     amount: minorUnits,
     currency,
     replayed: z.boolean().describe('true when the idempotency key was seen: nothing was charged again'),
