@@ -36,7 +36,7 @@ export async function main(argv: string[], deps: MainDependencies = {}): Promise
     color: !argv.includes('--no-color'),
   };
   let exitCode = 0;
-  const program = buildProgram(io, early.json, async (spec, path, input, globals) => {
+  const program = buildProgram(io, argv, early.json, async (spec, path, input, globals) => {
     exitCode = await runCommand(spec, path, input, new Factory(io, env, cwd, globals), deps.interrupted);
   });
   try {
@@ -69,7 +69,7 @@ type Dispatch = (
   globals: GlobalOptions,
 ) => Promise<void>;
 
-function buildProgram(io: IOStreams, json: boolean, dispatch: Dispatch): Command {
+function buildProgram(io: IOStreams, argv: string[], json: boolean, dispatch: Dispatch): Command {
   const program = new Command('projects')
     .description('From a repository to a live, paid deployment, with a human in charge of money and terms.')
     .version(cliVersion(), '-V, --version')
@@ -108,8 +108,32 @@ function buildProgram(io: IOStreams, json: boolean, dispatch: Dispatch): Command
         '            6 frozen, 7 conflict, 8 unavailable, 130 interrupted.',
       ].join('\n'),
     );
-  for (const spec of COMMANDS) addCommand(program, spec, spec.name, dispatch);
+  for (const spec of commandsToRegister(argv)) addCommand(program, spec, spec.name, dispatch);
   return program;
+}
+
+/** Global options whose next word is their value, not a command name. */
+const GLOBAL_VALUE_OPTIONS = new Set(['--orchestrator', '--project', '--token']);
+
+/**
+ * The commands commander needs to know for this argv. Building all thirty-odd commands with their options
+ * and help costs more than most commands' own work, so when argv names a command only that one is built;
+ * help and unknown words (which need the full list for suggestions) get them all.
+ */
+function commandsToRegister(argv: string[]): CommandSpec[] {
+  for (let index = 0; index < argv.length; index++) {
+    const word = argv[index] as string;
+    if (GLOBAL_VALUE_OPTIONS.has(word)) index++;
+    else if (!word.startsWith('-')) {
+      const spec = findCommand(COMMANDS, word);
+      return spec ? [spec] : COMMANDS;
+    }
+  }
+  return COMMANDS;
+}
+
+function findCommand(specs: CommandSpec[], word: string): CommandSpec | undefined {
+  return specs.find((spec) => spec.name === word || spec.aliases?.includes(word));
 }
 
 function addCommand(parent: Command, spec: CommandSpec, path: string, dispatch: Dispatch): void {
@@ -213,7 +237,7 @@ function commandPath(argv: string[]): string {
   const words: string[] = [];
   let specs: CommandSpec[] | undefined = COMMANDS;
   for (const word of argv.filter((arg) => !arg.startsWith('-'))) {
-    const spec: CommandSpec | undefined = specs?.find((s) => s.name === word || s.aliases?.includes(word));
+    const spec: CommandSpec | undefined = specs && findCommand(specs, word);
     if (!spec) break;
     words.push(spec.name);
     specs = spec.subcommands;

@@ -46,6 +46,21 @@ describe('commands', () => {
     expect(JSON.parse(result.out).command).toBe('provision');
   });
 
+  it('dispatches the command after a global option whose value is a command word', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'projects-proj-'));
+    const result = await run(['--project', 'deploy', 'provision', 'x/y', '--json'], { cwd: dir });
+    expect(JSON.parse(result.out)).toMatchObject({
+      command: 'provision',
+      error: { code: 'NOT_INITIALIZED' },
+    });
+  });
+
+  it('still suggests the closest command for a misspelt one', async () => {
+    const result = await run(['whoamii']);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('whoami');
+  });
+
   it('prints help with examples and exits 0', async () => {
     const result = await run(['provision', '--help']);
     expect(result.code).toBe(0);
