@@ -14,20 +14,6 @@ export function gateUrl(error: unknown): string | undefined {
   return typeof url === 'string' ? url : undefined;
 }
 
-/** The same error, with `steps` added to its `next` hints (e.g. the command to rerun afterwards). */
-export function withNext(error: ProjectsError, steps: NextStep[]): ProjectsError {
-  const next = [
-    ...error.next,
-    ...steps.filter((step) => !error.next.some((n) => n.command === step.command)),
-  ];
-  return new ProjectsError(error.code, error.message, {
-    ...(error.details ? { details: error.details } : {}),
-    next,
-    ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
-    cause: error.cause,
-  });
-}
-
 /**
  * Runs `action`; when it stops at a web gate and a human is at the terminal, shows the page (opening the
  * browser when there is one), waits for them to say they are done, and tries again. Without a human the
@@ -44,7 +30,7 @@ export async function throughWebGates<T>(
     } catch (error) {
       const url = gateUrl(error);
       if (!url || !(error instanceof ProjectsError)) throw error;
-      if (!factory.interactive || round > MAX_ROUNDS) throw withNext(error, [rerun]);
+      if (!factory.interactive || round > MAX_ROUNDS) throw error.with({ next: [rerun] });
       factory.output.info(`\n${error.message}\n  ${url}`);
       const opened = await openInBrowser(factory, url);
       const prompter = await factory.prompter([rerun]);

@@ -102,6 +102,20 @@ export class ProjectsError extends Error {
     this.httpStatus = options.httpStatus;
   }
 
+  /**
+   * The same failure with more context for the caller: `details` merged in, `next` steps appended (one
+   * per command). Code, message and HTTP status are kept; the original is the cause.
+   */
+  with(more: { details?: Record<string, unknown>; next?: NextStep[] }): ProjectsError {
+    const added = (more.next ?? []).filter((step) => !this.next.some((n) => n.command === step.command));
+    return new ProjectsError(this.code, this.message, {
+      ...(this.details || more.details ? { details: { ...this.details, ...more.details } } : {}),
+      next: [...this.next, ...added],
+      ...(this.httpStatus === undefined ? {} : { httpStatus: this.httpStatus }),
+      cause: this,
+    });
+  }
+
   get exitCode(): ExitCode {
     return exitCodeFor(this.code);
   }

@@ -92,3 +92,27 @@ describe('output layer', () => {
     await expect(factory.output.success({ data: 2 })).rejects.toThrow(/twice/);
   });
 });
+
+describe('ProjectsError.with', () => {
+  it('keeps code, message and status, merges details and appends each next command once', () => {
+    const gate = new ProjectsError('APPROVAL_REQUIRED', 'a human must approve', {
+      details: { approval_id: 'apr_1' },
+      next: [{ command: 'projects approve apr_1', why: 'approve' }],
+      httpStatus: 403,
+    });
+    const rerun = { command: 'projects provision edge/registrar:domain', why: 'rerun afterwards' };
+    const more = gate.with({
+      details: { pending: true },
+      next: [{ command: 'projects approve apr_1', why: 'again' }, rerun],
+    });
+    expect(more).toMatchObject({
+      code: 'APPROVAL_REQUIRED',
+      message: 'a human must approve',
+      httpStatus: 403,
+    });
+    expect(more.details).toEqual({ approval_id: 'apr_1', pending: true });
+    expect(more.next).toEqual([gate.next[0], rerun]);
+    expect(more.cause).toBe(gate);
+    expect(new ProjectsError('NOT_FOUND', 'gone').with({ next: [rerun] }).details).toBeUndefined();
+  });
+});

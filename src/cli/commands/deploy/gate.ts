@@ -55,7 +55,7 @@ export async function publishGrant(factory: Factory, request: PublishRequest): P
       { command: `projects approve ${approvalId}`, why: 'a human approves publishing to production' },
       request.rerun,
     ];
-    if (!factory.interactive) throw withSteps(error, next);
+    if (!factory.interactive) throw error.with({ next });
     await approveHere(factory, approvalId, request.deploymentId, next);
     return (await requestGrant(factory, request)).grant;
   }
@@ -74,13 +74,4 @@ async function approveHere(factory: Factory, approvalId: string, deploymentId: s
   await orchestratorCall(factory, (http) =>
     http.post(`v1/approvals/${approvalId}/approve`, { confirmation: deploymentId }),
   );
-}
-
-function withSteps(error: ProjectsError, steps: NextStep[]): ProjectsError {
-  return new ProjectsError(error.code, error.message, {
-    details: error.details ?? {},
-    next: [...error.next, ...steps],
-    ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
-    cause: error,
-  });
 }

@@ -20,7 +20,7 @@ import { askToApprove, describeApproval } from '../../approval-view.js';
 import type { CommandInput } from '../../command.js';
 import { credentialStore } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
-import { throughWebGates, withNext } from '../../gates.js';
+import { throughWebGates } from '../../gates.js';
 import { readJsonFile, StateDir, writeJsonFile } from '../../local-state.js';
 import type { CommandResult } from '../../output.js';
 import { describePrice, describePricing } from '../../pricing.js';
@@ -296,7 +296,7 @@ async function provisionThroughGates(
       if (!(error instanceof ProjectsError) || error.code !== 'APPROVAL_REQUIRED') throw error;
       const approvalId = error.details?.approval_id;
       if (!factory.interactive || round > MAX_APPROVAL_ROUNDS || typeof approvalId !== 'string') {
-        throw withNext(error, [rerun]);
+        throw error.with({ next: [rerun] });
       }
       await decideAtTerminal(factory, api, approvalId, rerun);
     }

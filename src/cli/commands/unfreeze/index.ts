@@ -2,7 +2,6 @@ import { ProjectsError } from '../../../protocol/errors.js';
 import type { FreezeState } from '../../../protocol/money.js';
 import { orchestratorCall } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
-import { withNext } from '../../gates.js';
 import type { CommandResult } from '../../output.js';
 import { runApprove } from '../approve/index.js';
 
@@ -25,7 +24,7 @@ export async function runUnfreeze(factory: Factory): Promise<CommandResult> {
   } catch (error) {
     const approvalId = approvalOf(error);
     if (!approvalId || !factory.interactive)
-      throw error instanceof ProjectsError ? withNext(error, [RERUN]) : error;
+      throw error instanceof ProjectsError ? error.with({ next: [RERUN] }) : error;
     await runApprove({ id: approvalId, deny: false, web: false }, factory);
     return lifted(
       await orchestratorCall(factory, (http) => http.get('/v1/freeze', { schema: FreezeStateSchema })),
