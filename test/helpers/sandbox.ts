@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_CLIENT_ID } from '../../src/protocol/oauth.js';
 import { SCOPES, type Scope } from '../../src/protocol/scopes.js';
+import type { Db } from '../../src/sandbox/db.js';
 import { loadSandboxModules } from '../../src/sandbox/modules.js';
 import { startGrant } from '../../src/sandbox/orchestrator/identity/grants.js';
 import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
+import { ORCHESTRATOR_TERMS } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { ensureSandboxUser } from '../../src/sandbox/orchestrator/identity/users.js';
 import { type RunningSandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 
@@ -26,18 +28,26 @@ export type TestSandbox = RunningSandbox & {
   accessToken(scopes?: readonly Scope[]): string;
 };
 
+export interface TestSandboxOptions extends Partial<Pick<SandboxOptions, 'now' | 'log' | 'modules'>> {
+  /**
+   * Whether the human has accepted the orchestrator's own terms (default true), as every user who got
+   * past `projects init` has. False for tests of that gate itself.
+   */
+  orchestratorTermsAccepted?: boolean;
+}
+
 /**
  * Starts the whole sandbox (or just `modules`, which must include the identity module) in-process on a
  * free loopback port, with its own temp data directory and a human (`user`) whose password the test knows.
  */
-export async function startTestSandbox(
-  options: Partial<Pick<SandboxOptions, 'now' | 'log' | 'modules'>> = {},
-): Promise<TestSandbox> {
+export async function startTestSandbox(options: TestSandboxOptions = {}): Promise<TestSandbox> {
+  const { orchestratorTermsAccepted = true, ...sandboxOptions } = options;
   const dataDir = mkdtempSync(join(tmpdir(), 'projects-sandbox-'));
-  const modules = options.modules ?? (await loadSandboxModules({ dataDir }));
-  const sandbox = await startSandbox({ ...options, dataDir, port: 0, modules });
+  const modules = sandboxOptions.modules ?? (await loadSandboxModules({ dataDir }));
+  const sandbox = await startSandbox({ ...sandboxOptions, dataDir, port: 0, modules });
   const credentials = { email: 'human@example.test', password: randomBytes(12).toString('base64url') };
   const { user } = await ensureSandboxUser(sandbox.db, credentials);
+  if (orchestratorTermsAccepted) acceptOrchestratorTerms(sandbox.db, user.id);
   return {
     ...sandbox,
     dataDir,
@@ -53,4 +63,9 @@ export async function startTestSandbox(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Records the user's acceptance of the orchestrator's current terms, as their click on /terms would. */
+export function acceptOrchestratorTerms(db: Db, userId: string): void {
+  new IdentityStore(db).acceptTerms(userId, ORCHESTRATOR_TERMS.party, ORCHESTRATOR_TERMS.version, Date.now());
 }

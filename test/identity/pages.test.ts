@@ -21,6 +21,7 @@ const logs: string[] = [];
 beforeAll(async () => {
   sandbox = await startTestSandbox({
     log: (line) => logs.push(line),
+    orchestratorTermsAccepted: false,
     // A registry with one provider stands in for the provider registry module.
     modules: [
       auditModule(),

@@ -7,6 +7,7 @@ import { providerTermsParty } from '../../src/sandbox/orchestrator/identity/term
 import { ensureSandboxUser } from '../../src/sandbox/orchestrator/identity/users.js';
 import { DATA_SEED_ACCOUNT } from '../../src/sandbox/providers/data/index.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { acceptOrchestratorTerms } from '../helpers/sandbox.js';
 import { type RunsSandbox, startRunsSandbox } from './harness.js';
 
 /**
@@ -27,6 +28,7 @@ describe('account linking through the provider consent page', () => {
       password: 'orchestrator-pw-123',
     });
     const store = new IdentityStore(sandbox.db);
+    acceptOrchestratorTerms(sandbox.db, user.id);
     store.acceptTerms(user.id, providerTermsParty('data'), '1', Date.now());
     grace = startGrant(store, { userId: user.id, clientId: 'test', scopes: SCOPES }, Date.now()).tokens
       .access_token;

@@ -23,7 +23,8 @@ let project: string;
 let home: string;
 
 beforeAll(async () => {
-  sandbox = await startRunsSandbox();
+  // A new user: the orchestrator's own terms are the first gate they meet, at init.
+  sandbox = await startRunsSandbox({ orchestratorTermsAccepted: false });
   ({ browser, close: closeBrowser } = await launchBrowser());
   home = mkdtempSync(join(tmpdir(), 'projects-home-'));
   project = mkdtempSync(join(tmpdir(), 'projects-shop-'));
@@ -60,6 +61,12 @@ describe('the developer at a terminal', () => {
       env: developerEnv(),
       cwd: project,
     });
+    // The orchestrator's terms: the page, then Enter at the terminal, and init goes on by itself.
+    await init.waitFor(/terms of service[\s\S]*\/terms\n[\s\S]*press Enter when done/);
+    const orchestratorTerms = await humanAt('/terms');
+    await orchestratorTerms.click('#accept');
+    await orchestratorTerms.waitForSelector('[role=status]');
+    init.answer('');
     await init.waitFor(/Created project shop \(prj_\w+\)/);
     expect(await init.exit).toBe(0);
     expect(existsSync(join(project, 'public/index.html'))).toBe(true);

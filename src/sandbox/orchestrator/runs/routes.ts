@@ -6,6 +6,7 @@ import {
   ProvisionRequestSchema,
 } from '../../../protocol/orchestrator.js';
 import type { SandboxContext } from '../../context.js';
+import { requireTermsAccepted } from '../identity/terms.js';
 import { requireScope } from '../principal.js';
 import { listApprovals } from './approvals.js';
 import type { Catalog } from './catalog.js';
@@ -45,6 +46,8 @@ export function registerProjectRoutes(app: FastifyInstance, deps: RouteDeps): vo
   app.post('/v1/projects', async (request, reply) => {
     const principal = requireScope(request, 'provision:free');
     const body = parseWith(CreateProjectRequestSchema, request.body, 'body');
+    // A project is where the orchestrator starts acting for the user: they accept its terms first (a human gate).
+    requireTermsAccepted(ctx, principal.userId, 'orchestrator');
     return reply.status(201).send(projects.create(principal.userId, body.name, new Date(ctx.now())));
   });
 
