@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from './db.js';
+import type { OrchestratorStorage } from './orchestrator/storage/unit-of-work.js';
 
 /** What every sandbox module (the orchestrator, each provider) is handed. */
 export interface SandboxContext {
+  /** The raw database, for providers and for orchestrator modules not yet behind repositories. */
   db: Db;
+  /** The orchestrator's repositories (docs/architecture.md, "Storage"); the one way its modules store data. */
+  storage: OrchestratorStorage;
   /** Directory for files besides the database (deployment blobs, CA keys…). */
   dataDir: string;
   /** The root URL of the sandbox HTTP server, e.g. http://127.0.0.1:4780 — known once it listens. */

@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { ProjectsError } from '../protocol/errors.js';
 import type { SandboxContext, SandboxModule } from './context.js';
 import { type Db, migrate, openDatabase, sandboxDatabasePath } from './db.js';
+import { sqliteStorage } from './orchestrator/storage/sqlite/index.js';
+import type { OrchestratorStorage } from './orchestrator/storage/unit-of-work.js';
 
 export interface SandboxOptions {
   /** Directory holding `sandbox.db` and module files. */
@@ -17,6 +19,7 @@ export interface RunningSandbox {
   url: string;
   app: FastifyInstance;
   db: Db;
+  storage: OrchestratorStorage;
   context: SandboxContext;
   close(): Promise<void>;
 }
@@ -27,6 +30,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   let url = '';
   const context: SandboxContext = {
     db,
+    storage: sqliteStorage(db),
     dataDir: options.dataDir,
     baseUrl: () => url,
     endpoints: new Map(),
@@ -60,6 +64,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     url,
     app,
     db,
+    storage: context.storage,
     context,
     async close() {
       for (const close of closers.reverse()) await close();

@@ -22,7 +22,7 @@ beforeAll(async () => {
   sandbox = await startFaultSandbox('data', 30_000);
   sandbox.acceptTerms('data');
   sandbox.addCard();
-  sandbox.raiseCaps(1_000_000);
+  await sandbox.raiseCaps(1_000_000);
   project = await sandbox.createProject('race');
   const run = await sandbox.api<Run>('POST', '/v1/runs', { budget: BUDGET, project_id: project, ttl: '1h' });
   expect(run.status).toBe(201);

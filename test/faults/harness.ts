@@ -29,7 +29,7 @@ export interface FaultSandbox extends RunsSandbox {
   captures(project: string): { n: number; total: number };
   resources(project: string): number;
   /** The human raises the monthly caps (recorded directly, as a decided approval would), so many purchases fit. */
-  raiseCaps(amount: number): void;
+  raiseCaps(amount: number): Promise<unknown>;
 }
 
 export async function startFaultSandbox(provider: string, providerTimeoutMs = 600): Promise<FaultSandbox> {
@@ -82,7 +82,7 @@ export async function startFaultSandbox(provider: string, providerTimeoutMs = 60
       return row.n;
     },
     raiseCaps(amount: number) {
-      changeLimits(sandbox.db, {
+      return changeLimits(sandbox.storage, {
         userId: sandbox.user.id,
         actor: `human:${sandbox.user.email}`,
         changes: { provider_monthly_cap: amount, global_monthly_cap: amount },

@@ -16,7 +16,7 @@ beforeAll(async () => {
   sandbox = await startFaultSandbox('edge', 600);
   sandbox.acceptTerms('edge');
   sandbox.addCard();
-  sandbox.raiseCaps(1_000_000);
+  await sandbox.raiseCaps(1_000_000);
 });
 afterAll(() => sandbox?.close());
 beforeEach(() => sandbox.proxy.clear());

@@ -8,7 +8,7 @@ import { type MoneySandbox, purchase, startMoneySandbox } from './harness.js';
 let sandbox: MoneySandbox;
 beforeEach(async () => {
   sandbox = await startMoneySandbox();
-  sandbox.limits('usr_audit', {});
+  await sandbox.limits('usr_audit', {});
   for (let i = 0; i < 3; i += 1) {
     await purchase(sandbox, { userId: 'usr_audit', providerId: 'edge', amount: 300 + i, key: `audit-${i}` });
   }
@@ -75,7 +75,7 @@ describe('the hash-chained audit log', () => {
   });
 
   it('records refusals too, and filters by run and time', async () => {
-    sandbox.limits('usr_audit', { per_invocation_ceiling: 100 });
+    await sandbox.limits('usr_audit', { per_invocation_ceiling: 100 });
     await purchase(sandbox, { userId: 'usr_audit', providerId: 'edge', amount: 500, key: 'audit-refused' });
     const run = await sandbox.call('POST', '/v1/runs', { user: 'usr_audit', body: { budget: 1000 } });
     await purchase(sandbox, {
@@ -166,21 +166,21 @@ describe('the hash-chained audit log', () => {
     });
   });
 
-  it('chains events that other modules append inside their own transactions', () => {
+  it('chains events that other modules append inside their own units of work', async () => {
     const before = events().length;
-    expect(() =>
-      sandbox.db.transaction(() => {
-        appendAudit(sandbox.db, {
+    await expect(
+      sandbox.storage.transaction(async (tx) => {
+        await appendAudit(tx, {
           userId: 'usr_audit',
           actor: 'system',
           action: 'test.rolled_back',
           result: 'ok',
         });
         throw new Error('the state change failed');
-      })(),
-    ).toThrow('the state change failed');
+      }),
+    ).rejects.toThrow('the state change failed');
     expect(events()).toHaveLength(before);
-    const event = appendAudit(sandbox.db, {
+    const event = await appendAudit(sandbox.storage, {
       userId: 'usr_audit',
       actor: 'system',
       action: 'test.kept',

@@ -157,8 +157,8 @@ describe('capture of payment tokens', () => {
       tokenId: issued.body.id as string,
       reason: 'provider_failed',
     };
-    expect(revokePaymentToken(sandbox.db, { ...revoke, now: Date.now() })).toBe(true);
-    expect(revokePaymentToken(sandbox.db, { ...revoke, now: Date.now() })).toBe(false);
+    expect(await revokePaymentToken(sandbox.storage, { ...revoke, now: Date.now() })).toBe(true);
+    expect(await revokePaymentToken(sandbox.storage, { ...revoke, now: Date.now() })).toBe(false);
     const budget = await sandbox.call('GET', '/v1/budget', { user: 'usr_revoke' });
     expect(budget.body.spend).toMatchObject({ reserved: 0 });
     const token = issued.body.token as string;
@@ -172,7 +172,7 @@ describe('capture of payment tokens', () => {
   });
 
   it('releases the unused part of a reservation at capture', async () => {
-    sandbox.limits('usr_release', { provider_monthly_cap: 1000 });
+    await sandbox.limits('usr_release', { provider_monthly_cap: 1000 });
     const first = await purchase(sandbox, {
       userId: 'usr_release',
       providerId: 'edge',

@@ -33,7 +33,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
  * Returns every attempt and the freeze answer with when it was sent and acknowledged.
  */
 async function freezeUnderLoad(userId: string): Promise<{ attempts: Attempt[]; freeze: Reply }> {
-  sandbox.limits(userId, GENEROUS);
+  await sandbox.limits(userId, GENEROUS);
   const attempts: Attempt[] = [];
   let counter = 0;
   const agent = async (agentId: number) => {
@@ -95,7 +95,7 @@ describe('freeze (kill switch)', () => {
   }, 60_000);
 
   it('refuses new tokens, captures of tokens issued before, runs and raises while frozen', async () => {
-    sandbox.limits('usr_frozen', GENEROUS);
+    await sandbox.limits('usr_frozen', GENEROUS);
     const issued = await sandbox.issue({
       userId: 'usr_frozen',
       providerId: 'edge',

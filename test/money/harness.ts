@@ -7,7 +7,7 @@ import { SCOPES } from '../../src/protocol/scopes.js';
 import { signatureHeader } from '../../src/protocol/signing.js';
 import type { SandboxModule } from '../../src/sandbox/context.js';
 import { auditModule } from '../../src/sandbox/orchestrator/audit/module.js';
-import { DEFAULT_LIMITS, setLimits } from '../../src/sandbox/orchestrator/money/limits.js';
+import { DEFAULT_LIMITS } from '../../src/sandbox/orchestrator/money/limits.js';
 import { moneyModule } from '../../src/sandbox/orchestrator/money/module.js';
 import { issuePaymentToken } from '../../src/sandbox/orchestrator/money/tokens.js';
 import { setPrincipal } from '../../src/sandbox/orchestrator/principal.js';
@@ -61,7 +61,7 @@ const testPurchases: SandboxModule = {
   async register(app, ctx) {
     app.post<{ Body: IssueBody }>('/test/issue', async (request) => {
       const body = request.body;
-      return issuePaymentToken(ctx.db, {
+      return issuePaymentToken(ctx.storage, {
         userId: body.userId,
         actor: `token:tok_${body.userId}`,
         projectId: body.projectId ?? 'prj_test',
@@ -82,7 +82,7 @@ export interface MoneySandbox extends RunningSandbox {
   call(method: string, path: string, options?: { user?: string; body?: unknown }): Promise<Reply>;
   issue(body: IssueBody): Promise<Reply>;
   capture(providerId: string, body: Omit<CaptureRequest, 'request_id'>, secret?: string): Promise<Reply>;
-  limits(userId: string, changes: Partial<Limits>): void;
+  limits(userId: string, changes: Partial<Limits>): Promise<void>;
 }
 
 export interface Reply {
@@ -158,7 +158,9 @@ export async function startMoneySandbox(extraModules: SandboxModule[] = []): Pro
       });
     },
     limits(userId, changes) {
-      setLimits(sandbox.db, userId, { ...DEFAULT_LIMITS, ...changes });
+      return sandbox.storage.transaction((tx) =>
+        tx.limits.put(userId, { ...DEFAULT_LIMITS, ...changes }, Date.now()),
+      );
     },
     async close() {
       await sandbox.close();

@@ -24,7 +24,7 @@ const slowOperation: SandboxModule = {
       async (request, reply) => {
         const { key, ...body } = request.body;
         const { result, replayed } = await withIdempotency(
-          ctx.db,
+          ctx.storage,
           { scope: 'test:slow', key, body },
           async () => {
             executions += 1;
@@ -100,19 +100,19 @@ describe('the idempotency store', () => {
     expect(executions).toBe(before + 1);
   });
 
-  it('keeps keys for 24 hours, and lets a crashed claim be taken over after its lease', () => {
+  it('keeps keys for 24 hours, and lets a crashed claim be taken over after its lease', async () => {
     const request = { scope: 'test:retention', key: 'retention-1', body: { a: 1 }, now: 1_000_000 };
-    expect(claimIdempotencyKey(sandbox.db, request, 1000).kind).toBe('new');
-    expect(() => claimIdempotencyKey(sandbox.db, { ...request, now: 1_000_500 })).toThrow(/in progress/);
-    expect(claimIdempotencyKey(sandbox.db, { ...request, now: 1_001_500 }).kind).toBe('new');
+    const claim = (input: typeof request, leaseMs?: number) =>
+      claimIdempotencyKey(sandbox.storage, input, leaseMs);
+    expect((await claim(request, 1000)).kind).toBe('new');
+    await expect(claim({ ...request, now: 1_000_500 })).rejects.toThrow(/in progress/);
+    expect((await claim({ ...request, now: 1_001_500 })).kind).toBe('new');
     sandbox.db
       .prepare(`UPDATE money_idempotency SET state = 'done', result = '"first"' WHERE key = 'retention-1'`)
       .run();
     const almostADay = { ...request, now: request.now + IDEMPOTENCY_RETENTION_MS - 1 };
-    expect(claimIdempotencyKey(sandbox.db, almostADay)).toEqual({ kind: 'replay', result: 'first' });
-    expect(() => claimIdempotencyKey(sandbox.db, { ...almostADay, body: { a: 2 } })).toThrow(
-      /different request/,
-    );
+    expect(await claim(almostADay)).toEqual({ kind: 'replay', result: 'first' });
+    await expect(claim({ ...almostADay, body: { a: 2 } })).rejects.toThrow(/different request/);
     expect(IDEMPOTENCY_RETENTION_MS).toBeGreaterThanOrEqual(24 * 3600 * 1000);
   });
 });

@@ -11,7 +11,7 @@ const NO_VELOCITY_LIMIT = { velocity: { max_operations: 100_000, window_seconds:
 
 describe('spend limits', () => {
   it('lets exactly 10 of 40 concurrent $10.00 purchases through a $100.00 provider cap', async () => {
-    sandbox.limits('usr_cap', {
+    await sandbox.limits('usr_cap', {
       ...NO_VELOCITY_LIMIT,
       provider_monthly_cap: 10_000,
       global_monthly_cap: 1_000_000,
@@ -33,7 +33,7 @@ describe('spend limits', () => {
   });
 
   it('counts every provider against the global cap', async () => {
-    sandbox.limits('usr_global', { ...NO_VELOCITY_LIMIT, global_monthly_cap: 1500 });
+    await sandbox.limits('usr_global', { ...NO_VELOCITY_LIMIT, global_monthly_cap: 1500 });
     const edge = await purchase(sandbox, {
       userId: 'usr_global',
       providerId: 'edge',
@@ -52,7 +52,7 @@ describe('spend limits', () => {
   });
 
   it('holds one purchase outside a run to the per-invocation ceiling', async () => {
-    sandbox.limits('usr_ceiling', { ...NO_VELOCITY_LIMIT, per_invocation_ceiling: 2000 });
+    await sandbox.limits('usr_ceiling', { ...NO_VELOCITY_LIMIT, per_invocation_ceiling: 2000 });
     const over = await purchase(sandbox, {
       userId: 'usr_ceiling',
       providerId: 'edge',
@@ -70,7 +70,7 @@ describe('spend limits', () => {
   });
 
   it('stops a loop of cheap purchases with the velocity limit', async () => {
-    sandbox.limits('usr_loop', { velocity: { max_operations: 5, window_seconds: 600 } });
+    await sandbox.limits('usr_loop', { velocity: { max_operations: 5, window_seconds: 600 } });
     const statuses: (string | undefined)[] = [];
     for (let i = 0; i < 7; i += 1) {
       const result = await purchase(sandbox, {
@@ -105,7 +105,7 @@ describe('spend limits', () => {
   });
 
   it('applies a lowered cap at once, even to a token issued before', async () => {
-    sandbox.limits('usr_lower', NO_VELOCITY_LIMIT);
+    await sandbox.limits('usr_lower', NO_VELOCITY_LIMIT);
     const issued = await sandbox.issue({
       userId: 'usr_lower',
       providerId: 'edge',

@@ -24,7 +24,7 @@ async function startRun(userId: string, budget: number, ttl?: string): Promise<s
 
 describe('runs with budgets', () => {
   it('never lets 100 concurrent agents spend more than the run budget', async () => {
-    sandbox.limits('usr_race', GENEROUS);
+    await sandbox.limits('usr_race', GENEROUS);
     const runId = await startRun('usr_race', 5000);
     const amounts = Array.from({ length: 100 }, (_, i) => 100 + (i % 7) * 50);
     const results = await Promise.all(
@@ -53,7 +53,7 @@ describe('runs with budgets', () => {
   });
 
   it('ends a run: its outstanding tokens are revoked and nothing more is charged to it', async () => {
-    sandbox.limits('usr_end', GENEROUS);
+    await sandbox.limits('usr_end', GENEROUS);
     const runId = await startRun('usr_end', 5000);
     const issued = await sandbox.issue({
       userId: 'usr_end',
@@ -84,7 +84,7 @@ describe('runs with budgets', () => {
   });
 
   it('expires a run after its ttl', async () => {
-    sandbox.limits('usr_ttl', GENEROUS);
+    await sandbox.limits('usr_ttl', GENEROUS);
     const runId = await startRun('usr_ttl', 5000, '30m');
     sandbox.clock.offsetMs = 31 * 60_000;
     try {

@@ -41,7 +41,7 @@ describe('money in the composed sandbox', () => {
     expect(run.status).toBe(201);
     const provider = readProviderSecrets(sandbox.db).find((entry) => entry.id === 'data');
     expect(provider).toBeDefined();
-    const issued = issuePaymentToken(sandbox.db, {
+    const issued = await issuePaymentToken(sandbox.storage, {
       userId: sandbox.user.id,
       actor: `human:${sandbox.user.email}`,
       projectId: 'prj_composed',

@@ -98,7 +98,7 @@ describe('data provider: KV store over HTTP', () => {
   it('bills the paid tier monthly through the orchestrator, and removal stops the billing', async () => {
     const quote = await client.quote({ service_id: 'kv:pro', configuration: {} });
     expect(quote).toMatchObject({ price: 900, billing: 'recurring', interval: 'month', refundable: false });
-    const token = issuePaymentToken(sandbox.db, {
+    const { token } = await issuePaymentToken(sandbox.storage, {
       userId: sandbox.user.id,
       actor: `human:${sandbox.user.email}`,
       projectId: null,
@@ -106,7 +106,7 @@ describe('data provider: KV store over HTTP', () => {
       maxAmount: quote.price,
       currency: 'usd',
       idempotencyKey: 'issue-kv-pro',
-    }).token;
+    });
     const pro = await client.createResource(accountToken, {
       service_id: 'kv:pro',
       configuration: {},

@@ -27,16 +27,18 @@ describe('edge provider: domains, zones, sites', () => {
   const captureUrl = () => `${sandbox.url}/v1/provider/captures`;
   const quoteDomain = (name: string) =>
     client.quote({ service_id: 'registrar:domain', configuration: { name } });
-  const paymentToken = (maxAmount: number, key: string) =>
-    issuePaymentToken(sandbox.db, {
-      userId: sandbox.user.id,
-      actor: `human:${sandbox.user.email}`,
-      projectId: null,
-      providerId: 'edge',
-      maxAmount,
-      currency: 'usd',
-      idempotencyKey: key,
-    }).token;
+  const paymentToken = async (maxAmount: number, key: string) =>
+    (
+      await issuePaymentToken(sandbox.storage, {
+        userId: sandbox.user.id,
+        actor: `human:${sandbox.user.email}`,
+        projectId: null,
+        providerId: 'edge',
+        maxAmount,
+        currency: 'usd',
+        idempotencyKey: key,
+      })
+    ).token;
   const captures = () =>
     sandbox.db
       .prepare("SELECT amount, currency FROM money_captures WHERE provider_id = 'edge' ORDER BY rowid")
@@ -81,7 +83,7 @@ describe('edge provider: domains, zones, sites', () => {
     await expect(
       client.createResource(account, { ...base, idempotency_key: 'idk_refused_2', quote_id: quote.id }),
     ).rejects.toMatchObject({ code: 'PAYMENT_DECLINED' });
-    const tooSmall = paymentToken(quote.price - 1, 'issue-too-small');
+    const tooSmall = await paymentToken(quote.price - 1, 'issue-too-small');
     await expect(
       client.createResource(account, {
         ...base,
@@ -101,7 +103,7 @@ describe('edge provider: domains, zones, sites', () => {
       quote_id: quote.id,
       payment_credentials: {
         type: 'payment_token',
-        token: paymentToken(quote.price, 'issue-after-refusal'),
+        token: await paymentToken(quote.price, 'issue-after-refusal'),
         capture_url: captureUrl(),
       },
     });
@@ -119,7 +121,7 @@ describe('edge provider: domains, zones, sites', () => {
         quote_id: quote.id,
         payment_credentials: {
           type: 'payment_token',
-          token: paymentToken(quote.price, 'issue-elsewhere'),
+          token: await paymentToken(quote.price, 'issue-elsewhere'),
           capture_url: 'http://127.0.0.1:9/v1/provider/captures',
         },
       }),
@@ -146,7 +148,7 @@ describe('edge provider: domains, zones, sites', () => {
       quote_id: quote.id,
       payment_credentials: {
         type: 'payment_token' as const,
-        token: paymentToken(quote.price, 'issue-domain'),
+        token: await paymentToken(quote.price, 'issue-domain'),
         capture_url: captureUrl(),
       },
     };
@@ -175,7 +177,7 @@ describe('edge provider: domains, zones, sites', () => {
       quote_id: quote.id,
       payment_credentials: {
         type: 'payment_token',
-        token: paymentToken(quote.price, 'issue-zone'),
+        token: await paymentToken(quote.price, 'issue-zone'),
         capture_url: captureUrl(),
       },
     });
@@ -225,7 +227,7 @@ describe('edge provider: domains, zones, sites', () => {
       quote_id: quote.id,
       payment_credentials: {
         type: 'payment_token',
-        token: paymentToken(quote.price, 'issue-pro-site'),
+        token: await paymentToken(quote.price, 'issue-pro-site'),
         capture_url: captureUrl(),
       },
     });

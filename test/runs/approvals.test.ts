@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxContext } from '../../src/sandbox/context.js';
 import { type Db, migrate, openDatabase } from '../../src/sandbox/db.js';
-import { AUDIT_MIGRATIONS } from '../../src/sandbox/orchestrator/audit/chain.js';
-import { MONEY_MIGRATIONS } from '../../src/sandbox/orchestrator/money/migrations.js';
 import {
   APPROVAL_CLAIMS_MIGRATION,
   APPROVAL_TTL_MS,
@@ -17,6 +15,11 @@ import {
   onApprovalDecided,
   settleApproval,
 } from '../../src/sandbox/orchestrator/runs/approvals.js';
+import { sqliteStorage } from '../../src/sandbox/orchestrator/storage/sqlite/index.js';
+import {
+  AUDIT_MIGRATIONS,
+  MONEY_MIGRATIONS,
+} from '../../src/sandbox/orchestrator/storage/sqlite/migrations.js';
 
 /** The approval store over a real SQLite file, with a clock the test moves. */
 describe('approvals: expiry, single use and decision listeners', () => {
@@ -35,6 +38,7 @@ describe('approvals: expiry, single use and decision listeners', () => {
     migrate(db, 'runs', [APPROVALS_MIGRATION, APPROVAL_CLAIMS_MIGRATION]);
     ctx = {
       db,
+      storage: sqliteStorage(db),
       dataDir: dir,
       baseUrl: () => 'http://127.0.0.1:1',
       endpoints: new Map(),
@@ -47,11 +51,11 @@ describe('approvals: expiry, single use and decision listeners', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('expires a pending approval after its TTL; the next gate creates a fresh one', () => {
+  it('expires a pending approval after its TTL; the next gate creates a fresh one', async () => {
     const first = createApproval(ctx, input);
     clock += APPROVAL_TTL_MS + 1;
     expect(getApproval(ctx, 'usr_a', first.id).status).toBe('expired');
-    expect(() => decideApproval(ctx, 'usr_a', first.id, { ...human, decision: 'approved' })).toThrow(
+    await expect(decideApproval(ctx, 'usr_a', first.id, { ...human, decision: 'approved' })).rejects.toThrow(
       /expired/,
     );
     let second: string | undefined;
@@ -64,19 +68,19 @@ describe('approvals: expiry, single use and decision listeners', () => {
     expect(second).not.toBe(first.id);
   });
 
-  it('hands an approved decision to one claimant only', () => {
+  it('hands an approved decision to one claimant only', async () => {
     const plan = { ...input, planHash: 'plan-2' };
     const pending = createApproval(ctx, plan);
-    decideApproval(ctx, 'usr_a', pending.id, { ...human, decision: 'approved' });
+    await decideApproval(ctx, 'usr_a', pending.id, { ...human, decision: 'approved' });
     expect(gateOnApproval(ctx, plan, [], 'first').id).toBe(pending.id);
     // The second claimant finds no unspent approval: a new gate is opened for it.
     expect(() => gateOnApproval(ctx, plan, [], 'second')).toThrow(/approve/);
   });
 
-  it('lets a tentative claim be picked up again by its own claimant only, until it is settled', () => {
+  it('lets a tentative claim be picked up again by its own claimant only, until it is settled', async () => {
     const plan = { ...input, planHash: 'plan-5' };
     const approval = createApproval(ctx, plan);
-    decideApproval(ctx, 'usr_a', approval.id, { ...human, decision: 'approved' });
+    await decideApproval(ctx, 'usr_a', approval.id, { ...human, decision: 'approved' });
     expect(gateOnApproval(ctx, plan, [], 'request-1', 'tentative').id).toBe(approval.id);
     // The same request, rerun after a crash, still holds it; another request does not.
     expect(gateOnApproval(ctx, plan, [], 'request-1', 'tentative').id).toBe(approval.id);
@@ -85,23 +89,28 @@ describe('approvals: expiry, single use and decision listeners', () => {
     expect(() => gateOnApproval(ctx, plan, [], 'request-1', 'tentative')).toThrow(/approve/);
   });
 
-  it('never hands a final claim out again, not even to the same claimant', () => {
+  it('never hands a final claim out again, not even to the same claimant', async () => {
     const plan = { ...input, planHash: 'plan-6' };
     const approval = createApproval(ctx, plan);
-    decideApproval(ctx, 'usr_a', approval.id, { ...human, decision: 'approved' });
+    await decideApproval(ctx, 'usr_a', approval.id, { ...human, decision: 'approved' });
     expect(gateOnApproval(ctx, plan, [], 'money:budget_raise').id).toBe(approval.id);
     expect(() => gateOnApproval(ctx, plan, [], 'money:budget_raise')).toThrow(/approve/);
   });
 
-  it('calls the listeners of the decided kind, for this database only', () => {
+  it('calls the listeners of the decided kind, for this database only', async () => {
     const seen: string[] = [];
-    onApprovalDecided(ctx, 'unfreeze', (_ctx, approval) => seen.push(`${approval.id}:${approval.status}`));
-    const other = { ...ctx, db: openDatabase(':memory:') };
-    onApprovalDecided(other, 'unfreeze', () => seen.push('other database'));
+    onApprovalDecided(ctx, 'unfreeze', (_ctx, approval) => {
+      seen.push(`${approval.id}:${approval.status}`);
+    });
+    const otherDb = openDatabase(':memory:');
+    const other = { ...ctx, db: otherDb, storage: sqliteStorage(otherDb) };
+    onApprovalDecided(other, 'unfreeze', () => {
+      seen.push('other database');
+    });
     const unfreeze = createApproval(ctx, { ...input, kind: 'unfreeze', planHash: 'plan-3' });
     const purchase = createApproval(ctx, { ...input, planHash: 'plan-4' });
-    decideApproval(ctx, 'usr_a', unfreeze.id, { ...human, decision: 'denied', reason: 'no' });
-    decideApproval(ctx, 'usr_a', purchase.id, { ...human, decision: 'denied' });
+    await decideApproval(ctx, 'usr_a', unfreeze.id, { ...human, decision: 'denied', reason: 'no' });
+    await decideApproval(ctx, 'usr_a', purchase.id, { ...human, decision: 'denied' });
     expect(seen).toEqual([`${unfreeze.id}:denied`]);
     other.db.close();
   });

@@ -2,7 +2,8 @@ import { AuditQuerySchema } from '../../../protocol/money.js';
 import type { SandboxModule } from '../../context.js';
 import { requireScope } from '../principal.js';
 import { parseWith } from '../runs/validate.js';
-import { AUDIT_MIGRATIONS, listAudit, verifyAuditChain } from './chain.js';
+import { AUDIT_MIGRATIONS } from '../storage/sqlite/migrations.js';
+import { listAudit, verifyAuditChain } from './chain.js';
 
 /** The audit log's table and its read API: the user's events, and a check of the whole chain. */
 export function auditModule(): SandboxModule {
@@ -15,7 +16,7 @@ export function auditModule(): SandboxModule {
         const principal = requireScope(request, 'read');
         const query = parseWith(AuditQuerySchema, request.query, 'audit query');
         return {
-          events: listAudit(ctx.db, {
+          events: await listAudit(ctx.storage, {
             userId: principal.userId,
             since: query.since,
             runId: query.run,
@@ -25,7 +26,7 @@ export function auditModule(): SandboxModule {
       });
       app.get('/v1/audit/verify', async (request) => {
         requireScope(request, 'read');
-        return verifyAuditChain(ctx.db);
+        return verifyAuditChain(ctx.storage);
       });
     },
   };

@@ -1,5 +1,5 @@
 import type { SandboxContext } from '../../context.js';
-import { appendAudit } from '../audit/chain.js';
+import { appendAuditSync } from '../storage/sqlite/audit.js';
 
 /** A successful identity action for the user's hash-chained audit log (S5). */
 export interface IdentityEvent {
@@ -13,7 +13,7 @@ export interface IdentityEvent {
 }
 
 export function auditIdentity(ctx: SandboxContext, event: IdentityEvent): void {
-  appendAudit(ctx.db, {
+  appendAuditSync(ctx.db, {
     userId: event.user.id,
     actor: event.actor ?? `human:${event.user.email}`,
     action: event.action,

@@ -1,11 +1,12 @@
 import { formatMoney } from '../../../core/money.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Run } from '../../../protocol/money.js';
-import type { Db } from '../../db.js';
 import { appendAudit } from '../audit/chain.js';
 import { newId } from '../runs/ids.js';
+import type { OrchestratorStorage, OrchestratorTx } from '../storage/unit-of-work.js';
 import { isoTime, spendRefusal } from './format.js';
-import { reservedIn, spentIn } from './limits.js';
+import { usedIn } from './limits.js';
+import type { BudgetRunRecord } from './repository.js';
 
 /**
  * Agent runs (`projects run start --budget`): a spend ceiling with a lifetime. Every payment token issued
@@ -14,18 +15,6 @@ import { reservedIn, spentIn } from './limits.js';
  */
 const DEFAULT_RUN_TTL_SECONDS = 2 * 3600;
 const MAX_RUN_TTL_SECONDS = 7 * 86_400;
-
-interface RunRow {
-  id: string;
-  user_id: string;
-  project_id: string | null;
-  currency: string;
-  budget: number;
-  created_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  end_reason: string | null;
-}
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
@@ -44,10 +33,8 @@ export function parseDuration(value: number | string | undefined): number {
   return seconds;
 }
 
-function findRun(db: Db, userId: string, runId: string): RunRow {
-  const row = db.prepare('SELECT * FROM money_runs WHERE id = ? AND user_id = ?').get(runId, userId) as
-    | RunRow
-    | undefined;
+async function findRun(tx: OrchestratorTx, userId: string, runId: string): Promise<BudgetRunRecord> {
+  const row = await tx.budgetRuns.find(userId, runId);
   if (!row) {
     throw new ProjectsError('NOT_FOUND', `no run '${runId}' for this user`, {
       httpStatus: 404,
@@ -57,15 +44,15 @@ function findRun(db: Db, userId: string, runId: string): RunRow {
   return row;
 }
 
-function statusOf(row: RunRow, now: number): Run['status'] {
+function statusOf(row: BudgetRunRecord, now: number): Run['status'] {
   if (row.ended_at !== null) return 'ended';
   return row.expires_at <= now ? 'expired' : 'active';
 }
 
-function toRun(db: Db, row: RunRow, now: number): Run {
+async function toRun(tx: OrchestratorTx, row: BudgetRunRecord, now: number): Promise<Run> {
   const scope = { userId: row.user_id, runId: row.id, now };
-  const spent = spentIn(db, scope);
-  const reserved = reservedIn(db, scope);
+  const spent = await tx.ledger.spent(scope);
+  const reserved = await tx.ledger.reserved(scope);
   return {
     id: row.id,
     status: statusOf(row, now),
@@ -92,88 +79,72 @@ export interface CreateRunInput {
   now: number;
 }
 
-export function createRun(db: Db, input: CreateRunInput): Run {
-  return db
-    .transaction(() => {
-      const row: RunRow = {
-        id: newId('run'),
-        user_id: input.userId,
-        project_id: input.projectId,
-        currency: input.currency,
-        budget: input.budget,
-        created_at: input.now,
-        expires_at: input.now + input.ttlSeconds * 1000,
-        ended_at: null,
-        end_reason: null,
-      };
-      db.prepare(
-        `INSERT INTO money_runs (id, user_id, project_id, currency, budget, created_by, created_at, expires_at)
-         VALUES (@id, @user_id, @project_id, @currency, @budget, @actor, @created_at, @expires_at)`,
-      ).run({ ...row, actor: input.actor });
-      appendAudit(db, {
-        userId: input.userId,
-        actor: input.actor,
-        runId: row.id,
-        projectId: input.projectId,
-        action: 'run.start',
-        subject: row.id,
-        price: { amount: input.budget, currency: input.currency },
-        result: 'ok',
-        details: { ttl_seconds: input.ttlSeconds },
-        now: input.now,
-      });
-      return toRun(db, row, input.now);
-    })
-    .immediate();
+export function createRun(store: OrchestratorStorage, input: CreateRunInput): Promise<Run> {
+  return store.transaction(async (tx) => {
+    const row: BudgetRunRecord = {
+      id: newId('run'),
+      user_id: input.userId,
+      project_id: input.projectId,
+      currency: input.currency,
+      budget: input.budget,
+      created_at: input.now,
+      expires_at: input.now + input.ttlSeconds * 1000,
+      ended_at: null,
+      end_reason: null,
+    };
+    await tx.budgetRuns.insert(row, input.actor);
+    await appendAudit(tx, {
+      userId: input.userId,
+      actor: input.actor,
+      runId: row.id,
+      projectId: input.projectId,
+      action: 'run.start',
+      subject: row.id,
+      price: { amount: input.budget, currency: input.currency },
+      result: 'ok',
+      details: { ttl_seconds: input.ttlSeconds },
+      now: input.now,
+    });
+    return toRun(tx, row, input.now);
+  });
 }
 
-export function getRun(db: Db, userId: string, runId: string, now: number): Run {
-  return toRun(db, findRun(db, userId, runId), now);
+export function getRun(store: OrchestratorStorage, userId: string, runId: string, now: number): Promise<Run> {
+  return store.transaction(async (tx) => toRun(tx, await findRun(tx, userId, runId), now));
 }
 
 /** Ends one run and revokes the payment tokens still outstanding under it. */
 export function endRun(
-  db: Db,
+  store: OrchestratorStorage,
   input: { userId: string; actor: string; runId: string; reason: string; now: number },
-): Run {
-  return db
-    .transaction(() => {
-      const row = findRun(db, input.userId, input.runId);
-      if (row.ended_at === null) {
-        db.prepare('UPDATE money_runs SET ended_at = ?, end_reason = ? WHERE id = ?').run(
-          input.now,
-          input.reason,
-          row.id,
-        );
-        const revoked = db
-          .prepare(
-            `UPDATE money_tokens SET status = 'revoked', revoked_at = ?, revoke_reason = 'run_ended'
-             WHERE run_id = ? AND status = 'active'`,
-          )
-          .run(input.now, row.id).changes;
-        appendAudit(db, {
-          userId: input.userId,
-          actor: input.actor,
-          runId: row.id,
-          projectId: row.project_id,
-          action: 'run.end',
-          subject: row.id,
-          result: 'ok',
-          details: { reason: input.reason, revoked_tokens: revoked },
-          now: input.now,
-        });
-      }
-      return toRun(db, findRun(db, input.userId, input.runId), input.now);
-    })
-    .immediate();
+): Promise<Run> {
+  return store.transaction(async (tx) => {
+    const row = await findRun(tx, input.userId, input.runId);
+    if (row.ended_at === null) {
+      await tx.budgetRuns.end(row.id, input.reason, input.now);
+      const revoked = await tx.ledger.revokeActiveTokens({ runId: row.id }, 'run_ended', input.now);
+      await appendAudit(tx, {
+        userId: input.userId,
+        actor: input.actor,
+        runId: row.id,
+        projectId: row.project_id,
+        action: 'run.end',
+        subject: row.id,
+        result: 'ok',
+        details: { reason: input.reason, revoked_tokens: revoked },
+        now: input.now,
+      });
+    }
+    return toRun(tx, await findRun(tx, input.userId, input.runId), input.now);
+  });
 }
 
 /** Refuses a charge against a run that is over, or that would take the run over its budget. */
-export function assertWithinRun(
-  db: Db,
+export async function assertWithinRun(
+  tx: OrchestratorTx,
   charge: { userId: string; runId: string; amount: number; excludeTokenId?: string | undefined; now: number },
-): void {
-  const row = findRun(db, charge.userId, charge.runId);
+): Promise<void> {
+  const row = await findRun(tx, charge.userId, charge.runId);
   const status = statusOf(row, charge.now);
   if (status !== 'active') {
     throw spendRefusal('BUDGET_EXCEEDED', `run ${row.id} has ${status}; no more spending under it`, {
@@ -188,7 +159,7 @@ export function assertWithinRun(
     excludeTokenId: charge.excludeTokenId,
     now: charge.now,
   };
-  const used = spentIn(db, scope) + reservedIn(db, scope);
+  const used = await usedIn(tx, scope);
   if (used + charge.amount > row.budget) {
     const money = (amount: number) => formatMoney(amount, row.currency);
     throw spendRefusal(
@@ -197,13 +168,4 @@ export function assertWithinRun(
       { limit: 'run', run_id: row.id, budget: row.budget, used, requested: charge.amount },
     );
   }
-}
-
-/** Ends every active run of a user (freeze); returns how many. Joins the caller's transaction. */
-export function endActiveRuns(db: Db, userId: string, reason: string, now: number): number {
-  return db
-    .prepare(
-      'UPDATE money_runs SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?',
-    )
-    .run(now, reason, userId, now).changes;
 }

@@ -1,41 +1,41 @@
 import type { Budget, Limits, UpdateBudgetRequest } from '../../../protocol/money.js';
-import type { Db } from '../../db.js';
 import { appendAudit } from '../audit/chain.js';
+import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 import { monthOf } from './format.js';
 import { isFrozen } from './freeze.js';
-import { getLimits, providerCap, reservedIn, setLimits, spentIn } from './limits.js';
+import { getLimits, providerCap } from './limits.js';
 
 /**
  * Showing and changing limits. A change that tightens a limit applies at once (it can only stop spending);
  * one that loosens it is a human gate, so `splitChanges` separates the two.
  */
-export function getBudget(db: Db, userId: string, now: number): Budget {
-  const limits = getLimits(db, userId);
-  const providers = db
-    .prepare(
-      `SELECT provider_id FROM money_captures WHERE user_id = ? AND month = ?
-       UNION SELECT provider_id FROM money_tokens WHERE user_id = ? AND status = 'active' AND expires_at > ?
-       ORDER BY provider_id`,
-    )
-    .all(userId, monthOf(now), userId, now) as { provider_id: string }[];
-  const names = new Set([...providers.map((row) => row.provider_id), ...Object.keys(limits.provider_caps)]);
-  const scope = { userId, now };
-  return {
-    limits,
-    spend: {
-      month: monthOf(now),
-      currency: limits.currency,
-      spent: spentIn(db, scope),
-      reserved: reservedIn(db, scope),
-      by_provider: [...names].sort().map((provider) => ({
+export function getBudget(store: OrchestratorStorage, userId: string, now: number): Promise<Budget> {
+  return store.transaction(async (tx): Promise<Budget> => {
+    const limits = await getLimits(tx, userId);
+    const providers = await tx.ledger.providersWithSpend(userId, monthOf(now), now);
+    const names = new Set([...providers, ...Object.keys(limits.provider_caps)]);
+    const scope = { userId, now };
+    const byProvider = [];
+    for (const provider of [...names].sort()) {
+      byProvider.push({
         provider,
-        spent: spentIn(db, { ...scope, providerId: provider }),
-        reserved: reservedIn(db, { ...scope, providerId: provider }),
+        spent: await tx.ledger.spent({ ...scope, providerId: provider }),
+        reserved: await tx.ledger.reserved({ ...scope, providerId: provider }),
         cap: providerCap(limits, provider),
-      })),
-    },
-    frozen: isFrozen(db, userId),
-  };
+      });
+    }
+    return {
+      limits,
+      spend: {
+        month: monthOf(now),
+        currency: limits.currency,
+        spent: await tx.ledger.spent(scope),
+        reserved: await tx.ledger.reserved(scope),
+        by_provider: byProvider,
+      },
+      frozen: await isFrozen(tx, userId),
+    };
+  });
 }
 
 type Changes = UpdateBudgetRequest;
@@ -70,25 +70,23 @@ export function isEmpty(changes: Changes): boolean {
   return Object.keys(changes).length === 0;
 }
 
-/** Applies limit changes in one transaction with their audit event. */
+/** Applies limit changes in one unit of work with their audit event. */
 export function changeLimits(
-  db: Db,
+  store: OrchestratorStorage,
   input: { userId: string; actor: string; changes: Changes; approvalId?: string; now: number },
-): Limits {
-  return db
-    .transaction(() => {
-      const limits = applyChanges(getLimits(db, input.userId), input.changes);
-      setLimits(db, input.userId, limits, input.now);
-      appendAudit(db, {
-        userId: input.userId,
-        actor: input.actor,
-        action: input.approvalId ? 'budget.raise' : 'budget.lower',
-        subject: input.approvalId ?? null,
-        result: 'ok',
-        details: { changes: input.changes },
-        now: input.now,
-      });
-      return limits;
-    })
-    .immediate();
+): Promise<Limits> {
+  return store.transaction(async (tx) => {
+    const limits = applyChanges(await getLimits(tx, input.userId), input.changes);
+    await tx.limits.put(input.userId, limits, input.now);
+    await appendAudit(tx, {
+      userId: input.userId,
+      actor: input.actor,
+      action: input.approvalId ? 'budget.raise' : 'budget.lower',
+      subject: input.approvalId ?? null,
+      result: 'ok',
+      details: { changes: input.changes },
+      now: input.now,
+    });
+    return limits;
+  });
 }

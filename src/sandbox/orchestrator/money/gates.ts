@@ -4,10 +4,11 @@ import { formatMoney } from '../../../core/money.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { FreezeState, Limits, UpdateBudgetRequest } from '../../../protocol/money.js';
 import type { SandboxContext } from '../../context.js';
-import type { Db } from '../../db.js';
 import { gateOnApproval, onApprovalDecided } from '../runs/index.js';
+import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 import { changeLimits, isEmpty } from './budget.js';
 import { getFreezeState, unfreezeUser } from './freeze.js';
+import type { GateKind } from './repository.js';
 
 /**
  * The money module's human gates: raising a limit and lifting a freeze. Both become approvals (`apr_…`)
@@ -15,15 +16,6 @@ import { getFreezeState, unfreezeUser } from './freeze.js';
  * applied the moment the human approves (a decision listener), or when the same request is repeated after
  * the approval. What was asked is kept here, keyed by the approval, so the approval applies exactly that.
  */
-export const GATES_MIGRATION = `CREATE TABLE money_gates (
-  approval_id TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('budget_raise', 'unfreeze')),
-  payload TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  applied_at INTEGER
-)`;
-
 interface Requester {
   userId: string;
   actor: string;
@@ -32,9 +24,9 @@ interface Requester {
 /** Makes the money module's approvals take effect when a human approves them. */
 export function applyGatesOnApproval(ctx: SandboxContext): void {
   for (const kind of ['budget_raise', 'unfreeze'] as const) {
-    onApprovalDecided(ctx, kind, (_ctx, approval) => {
+    onApprovalDecided(ctx, kind, async (_ctx, approval) => {
       if (approval.status !== 'approved') return;
-      const userId = applyGate(ctx, approval.id, approval.decided_by ?? 'human');
+      const userId = await applyGate(ctx, approval.id, approval.decided_by ?? 'human');
       // The decision is used up by this change: asking for the same change again needs a new approval.
       if (userId) {
         const input = { userId, kind, title: approval.title, planHash: approval.plan_hash };
@@ -44,59 +36,44 @@ export function applyGatesOnApproval(ctx: SandboxContext): void {
   }
 }
 
-interface GateRow {
-  approval_id: string;
-  user_id: string;
-  kind: 'budget_raise' | 'unfreeze';
-  payload: string;
-  applied_at: number | null;
-}
-
 /**
  * Applies an approved gate once: the stored raise, or the lift of the very freeze it was asked for.
  * Returns the user it applied for, or undefined when there was nothing (left) to apply.
  */
-function applyGate(ctx: SandboxContext, approvalId: string, decidedBy: string): string | undefined {
-  return ctx.db
-    .transaction(() => {
-      const gate = ctx.db.prepare('SELECT * FROM money_gates WHERE approval_id = ?').get(approvalId) as
-        | GateRow
-        | undefined;
-      if (!gate || gate.applied_at !== null) return undefined;
-      const now = ctx.now();
-      ctx.db.prepare('UPDATE money_gates SET applied_at = ? WHERE approval_id = ?').run(now, approvalId);
-      const payload = JSON.parse(gate.payload) as {
-        changes?: UpdateBudgetRequest;
-        frozen_at?: string | null;
-      };
-      if (gate.kind === 'budget_raise' && payload.changes) {
-        changeLimits(ctx.db, {
-          userId: gate.user_id,
-          actor: decidedBy,
-          changes: payload.changes,
-          approvalId,
-          now,
-        });
-      } else if (
-        gate.kind === 'unfreeze' &&
-        getFreezeState(ctx.db, gate.user_id).frozen_at === payload.frozen_at
-      ) {
-        unfreezeUser(ctx.db, { userId: gate.user_id, actor: decidedBy, approvalId, now });
-      }
-      return gate.user_id;
-    })
-    .immediate();
+function applyGate(ctx: SandboxContext, approvalId: string, decidedBy: string): Promise<string | undefined> {
+  return ctx.storage.transaction(async (tx) => {
+    const gate = await tx.gates.find(approvalId);
+    if (!gate || gate.applied_at !== null) return undefined;
+    const now = ctx.now();
+    await tx.gates.markApplied(approvalId, now);
+    const payload = gate.payload as { changes?: UpdateBudgetRequest; frozen_at?: string | null };
+    if (gate.kind === 'budget_raise' && payload.changes) {
+      await changeLimits(tx, {
+        userId: gate.user_id,
+        actor: decidedBy,
+        changes: payload.changes,
+        approvalId,
+        now,
+      });
+    } else if (
+      gate.kind === 'unfreeze' &&
+      (await getFreezeState(tx, gate.user_id)).frozen_at === payload.frozen_at
+    ) {
+      await unfreezeUser(tx, { userId: gate.user_id, actor: decidedBy, approvalId, now });
+    }
+    return gate.user_id;
+  });
 }
 
 /**
  * Passes the request through its gate: creates (or finds) the approval and records what it would apply.
  * Throws APPROVAL_REQUIRED / APPROVAL_DENIED until a human approved; once approved, applies it.
  */
-function passGate(
+async function passGate(
   ctx: SandboxContext,
   requester: Requester,
-  gate: { kind: GateRow['kind']; title: string; payload: Record<string, unknown>; warnings: string[] },
-): void {
+  gate: { kind: GateKind; title: string; payload: Record<string, unknown>; warnings: string[] },
+): Promise<void> {
   const planHash = canonicalHash({ kind: gate.kind, user: requester.userId, ...gate.payload });
   try {
     const approval = gateOnApproval(
@@ -105,11 +82,12 @@ function passGate(
       [gate.title],
       oneUseClaim(gate.kind),
     );
-    remember(ctx.db, approval.id, requester.userId, gate, ctx.now());
-    applyGate(ctx, approval.id, approval.decided_by ?? requester.actor);
+    await remember(ctx.storage, approval.id, requester.userId, gate, ctx.now());
+    await applyGate(ctx, approval.id, approval.decided_by ?? requester.actor);
   } catch (error) {
     const approvalId = error instanceof ProjectsError ? error.details?.approval_id : undefined;
-    if (typeof approvalId === 'string') remember(ctx.db, approvalId, requester.userId, gate, ctx.now());
+    if (typeof approvalId === 'string')
+      await remember(ctx.storage, approvalId, requester.userId, gate, ctx.now());
     throw error;
   }
 }
@@ -124,15 +102,18 @@ function oneUseClaim(kind: string): string {
 }
 
 function remember(
-  db: Db,
+  store: OrchestratorStorage,
   approvalId: string,
   userId: string,
-  gate: { kind: string; payload: unknown },
+  gate: { kind: GateKind; payload: Record<string, unknown> },
   now: number,
-): void {
-  db.prepare(
-    'INSERT OR IGNORE INTO money_gates (approval_id, user_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)',
-  ).run(approvalId, userId, gate.kind, JSON.stringify(gate.payload), now);
+): Promise<void> {
+  return store.transaction((tx) =>
+    tx.gates.remember(
+      { approval_id: approvalId, user_id: userId, kind: gate.kind, payload: gate.payload },
+      now,
+    ),
+  );
 }
 
 function describeRaise(current: Limits, raise: UpdateBudgetRequest): string {
@@ -153,14 +134,14 @@ function describeRaise(current: Limits, raise: UpdateBudgetRequest): string {
 }
 
 /** Raising limits: APPROVAL_REQUIRED until a human approved exactly this raise; then it applies. */
-export function requestLimitRaise(
+export async function requestLimitRaise(
   ctx: SandboxContext,
   requester: Requester,
   current: Limits,
   raise: UpdateBudgetRequest,
-): void {
+): Promise<void> {
   if (isEmpty(raise)) return;
-  passGate(ctx, requester, {
+  await passGate(ctx, requester, {
     kind: 'budget_raise',
     title: describeRaise(current, raise),
     payload: { changes: raise },
@@ -169,10 +150,10 @@ export function requestLimitRaise(
 }
 
 /** Lifting the freeze: APPROVAL_REQUIRED until a human approved lifting this very freeze. */
-export function requestUnfreeze(ctx: SandboxContext, requester: Requester): FreezeState {
-  const state = getFreezeState(ctx.db, requester.userId);
+export async function requestUnfreeze(ctx: SandboxContext, requester: Requester): Promise<FreezeState> {
+  const state = await getFreezeState(ctx.storage, requester.userId);
   if (!state.frozen) return state;
-  passGate(ctx, requester, {
+  await passGate(ctx, requester, {
     kind: 'unfreeze',
     title: `Lift the spending freeze of ${state.frozen_at}${state.reason ? ` (${state.reason})` : ''}`,
     payload: { frozen_at: state.frozen_at },
@@ -181,5 +162,5 @@ export function requestUnfreeze(ctx: SandboxContext, requester: Requester): Free
       'Agents can spend again within the limits as soon as this is approved.',
     ],
   });
-  return getFreezeState(ctx.db, requester.userId);
+  return getFreezeState(ctx.storage, requester.userId);
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { canonicalHash } from '../../../core/canonical-json.js';
 import { ProjectsError } from '../../../protocol/errors.js';
-import type { Db } from '../../db.js';
+import type { OrchestratorStorage, OrchestratorTx } from '../storage/unit-of-work.js';
 
 /**
  * A generic idempotency store (S3). A key is claimed with the hash of its request body; the first result is
@@ -10,19 +10,6 @@ import type { Db } from '../../db.js';
  * after a moment (409 + Retry-After). A claim is a lease, so a crashed holder does not lock its key forever.
  * Keys are namespaced by `scope` (e.g. `capture:<provider>` or `provision:<user>`).
  */
-export const IDEMPOTENCY_MIGRATION = `CREATE TABLE money_idempotency (
-  scope TEXT NOT NULL,
-  key TEXT NOT NULL,
-  request_hash TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('in_progress', 'done')),
-  result TEXT,
-  locked_until INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  PRIMARY KEY (scope, key)
-);
-CREATE INDEX money_idempotency_expiry ON money_idempotency (expires_at);`;
-
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LEASE_MS = 120_000;
 const RETRY_AFTER_SECONDS = 1;
@@ -36,13 +23,6 @@ export interface IdempotentRequest {
 }
 
 export type Claim<T> = { kind: 'new' } | { kind: 'replay'; result: T };
-
-interface KeyRow {
-  request_hash: string;
-  state: 'in_progress' | 'done';
-  result: string | null;
-  locked_until: number;
-}
 
 function conflict(key: string): ProjectsError {
   return new ProjectsError(
@@ -65,85 +45,81 @@ function inProgress(key: string): ProjectsError {
 
 /**
  * Claims `key` for a new operation, or answers the stored result of a finished identical one. Throws
- * IDEMPOTENCY_CONFLICT for a different body or a live claim. Runs in (or joins) a write transaction.
+ * IDEMPOTENCY_CONFLICT for a different body or a live claim. One unit of work (or joins the caller's), so
+ * of concurrent identical requests exactly one gets `new`.
  */
 export function claimIdempotencyKey<T>(
-  db: Db,
+  store: OrchestratorStorage,
   request: IdempotentRequest,
   leaseMs = DEFAULT_LEASE_MS,
-): Claim<T> {
+): Promise<Claim<T>> {
   const now = request.now ?? Date.now();
   const hash = canonicalHash(request.body);
-  return db
-    .transaction((): Claim<T> => {
-      db.prepare('DELETE FROM money_idempotency WHERE expires_at < ?').run(now);
-      const row = db
-        .prepare(
-          'SELECT request_hash, state, result, locked_until FROM money_idempotency WHERE scope = ? AND key = ?',
-        )
-        .get(request.scope, request.key) as KeyRow | undefined;
-      if (row && row.request_hash !== hash) throw conflict(request.key);
-      if (row?.state === 'done') return { kind: 'replay', result: JSON.parse(row.result ?? 'null') as T };
-      if (row && row.locked_until > now) throw inProgress(request.key);
-      db.prepare(
-        `INSERT INTO money_idempotency (scope, key, request_hash, state, result, locked_until, created_at, expires_at)
-         VALUES (?, ?, ?, 'in_progress', NULL, ?, ?, ?)
-         ON CONFLICT (scope, key) DO UPDATE SET locked_until = excluded.locked_until`,
-      ).run(request.scope, request.key, hash, now + leaseMs, now, now + IDEMPOTENCY_RETENTION_MS);
-      return { kind: 'new' };
-    })
-    .immediate();
+  return store.transaction(async (tx): Promise<Claim<T>> => {
+    await tx.idempotency.purgeExpired(now);
+    const found = await tx.idempotency.find(request.scope, request.key);
+    if (found && found.request_hash !== hash) throw conflict(request.key);
+    if (found?.state === 'done') return { kind: 'replay', result: found.result as T };
+    if (found && found.locked_until > now) throw inProgress(request.key);
+    await tx.idempotency.claim({
+      scope: request.scope,
+      key: request.key,
+      requestHash: hash,
+      lockedUntil: now + leaseMs,
+      now,
+      expiresAt: now + IDEMPOTENCY_RETENTION_MS,
+    });
+    return { kind: 'new' };
+  });
 }
 
 /** Stores the first result of a claimed key; from now on repeats get it back as a replay. */
-export function completeIdempotencyKey(db: Db, request: IdempotentRequest, result: unknown): void {
-  db.prepare(
-    `UPDATE money_idempotency SET state = 'done', result = ?, locked_until = 0 WHERE scope = ? AND key = ?`,
-  ).run(JSON.stringify(result), request.scope, request.key);
+function completeIdempotencyKey(
+  store: OrchestratorStorage,
+  request: IdempotentRequest,
+  result: unknown,
+): Promise<void> {
+  return store.transaction((tx) => tx.idempotency.complete(request.scope, request.key, result));
 }
 
 /** Gives a claimed key back after a failure, so that a retry runs the operation again. */
-export function releaseIdempotencyKey(db: Db, request: IdempotentRequest): void {
-  db.prepare(`DELETE FROM money_idempotency WHERE scope = ? AND key = ? AND state = 'in_progress'`).run(
-    request.scope,
-    request.key,
-  );
+function releaseIdempotencyKey(store: OrchestratorStorage, request: IdempotentRequest): Promise<void> {
+  return store.transaction((tx) => tx.idempotency.release(request.scope, request.key));
 }
 
 /**
- * Runs a synchronous operation exactly once per key, inside one transaction with it: the claim, the work and
- * the stored result commit together, so there is never an in-progress window to observe.
+ * Runs an operation on stored state exactly once per key, inside one unit of work with it: the claim, the
+ * work and the stored result commit together, so there is never an in-progress window to observe.
  */
-export function idempotentSync<T>(
-  db: Db,
+export function idempotentUnit<T>(
+  store: OrchestratorStorage,
   request: IdempotentRequest,
-  work: () => T,
-): { result: T; replayed: boolean } {
-  return db
-    .transaction(() => {
-      const claim = claimIdempotencyKey<T>(db, request);
-      if (claim.kind === 'replay') return { result: claim.result, replayed: true };
-      const result = work();
-      completeIdempotencyKey(db, request, result);
-      return { result, replayed: false };
-    })
-    .immediate();
+  work: (tx: OrchestratorTx) => Promise<T>,
+): Promise<{ result: T; replayed: boolean }> {
+  return store.transaction(async (tx) => {
+    const claim = await claimIdempotencyKey<T>(tx, request);
+    if (claim.kind === 'replay') return { result: claim.result, replayed: true };
+    const result = await work(tx);
+    await completeIdempotencyKey(tx, request, result);
+    return { result, replayed: false };
+  });
 }
 
 /**
  * Runs an asynchronous operation (e.g. a provision call that talks to a provider) at most once per key.
- * A failure releases the key so that the retry runs again; a concurrent duplicate gets 409 + Retry-After
- * (the header is set on `reply` when given).
+ * The claim, the work and the result are separate units (the work talks to the network, which a unit must
+ * not), so a concurrent duplicate gets 409 + Retry-After (the header is set on `reply` when given), and a
+ * failure releases the key so that the retry runs again.
  */
 export async function withIdempotency<T>(
-  db: Db,
+  store: OrchestratorStorage,
   request: IdempotentRequest,
   work: () => Promise<T>,
   options: { reply?: FastifyReply; leaseMs?: number } = {},
 ): Promise<{ result: T; replayed: boolean }> {
   let claim: Claim<T>;
   try {
-    claim = claimIdempotencyKey<T>(db, request, options.leaseMs);
+    claim = await claimIdempotencyKey<T>(store, request, options.leaseMs);
   } catch (error) {
     if (error instanceof ProjectsError && error.details?.in_progress) {
       options.reply?.header('retry-after', String(RETRY_AFTER_SECONDS));
@@ -153,10 +129,10 @@ export async function withIdempotency<T>(
   if (claim.kind === 'replay') return { result: claim.result, replayed: true };
   try {
     const result = await work();
-    completeIdempotencyKey(db, request, result);
+    await completeIdempotencyKey(store, request, result);
     return { result, replayed: false };
   } catch (error) {
-    releaseIdempotencyKey(db, request);
+    await releaseIdempotencyKey(store, request);
     throw error;
   }
 }

@@ -4,6 +4,7 @@ import {
   CaptureRequestSchema,
   CreateRunRequestSchema,
   FreezeRequestSchema,
+  type Limits,
   UpdateBudgetRequestSchema,
 } from '../../../protocol/money.js';
 import {
@@ -15,13 +16,13 @@ import {
 import type { SandboxContext, SandboxModule } from '../../context.js';
 import { requireScope } from '../principal.js';
 import { parseWith } from '../runs/validate.js';
+import { MONEY_MIGRATIONS } from '../storage/sqlite/migrations.js';
 import { changeLimits, getBudget, isEmpty, splitChanges } from './budget.js';
 import { createRun, endRun, getRun, parseDuration } from './budget-runs.js';
 import { assertNotFrozen, freezeUser, getFreezeState } from './freeze.js';
 import { applyGatesOnApproval, requestLimitRaise, requestUnfreeze } from './gates.js';
 import { keepRawJsonBodies, rawBody } from './http.js';
 import { getLimits } from './limits.js';
-import { MONEY_MIGRATIONS } from './migrations.js';
 import { capturePayment } from './tokens.js';
 
 export const PROVIDER_HEADER = 'projects-provider';
@@ -86,7 +87,7 @@ function registerCaptures(app: FastifyInstance, ctx: SandboxContext, options: Mo
   app.post('/v1/provider/captures', async (request) => {
     const providerId = signingProvider(request, options, replayGuard);
     const capture = parseWith(CaptureRequestSchema, request.body, 'capture');
-    return capturePayment(ctx.db, providerId, capture, ctx.now());
+    return capturePayment(ctx.storage, providerId, capture, ctx.now());
   });
 }
 
@@ -95,14 +96,14 @@ function registerRuns(app: FastifyInstance, ctx: SandboxContext): void {
     const principal = requireScope(request, 'provision:paid');
     const body = parseWith(CreateRunRequestSchema, request.body, 'run');
     const ttlSeconds = parseDuration(body.ttl);
-    assertNotFrozen(ctx.db, principal.userId);
-    const billed = getLimits(ctx.db, principal.userId).currency;
+    await assertNotFrozen(ctx.storage, principal.userId);
+    const billed = (await currentLimits(ctx, principal.userId)).currency;
     if (body.currency !== billed) {
       throw new ProjectsError('INVALID_ARGUMENT', `this account is billed in '${billed}'`, {
         httpStatus: 400,
       });
     }
-    const run = createRun(ctx.db, {
+    const run = await createRun(ctx.storage, {
       userId: principal.userId,
       actor: principal.actor,
       budget: body.budget,
@@ -115,11 +116,11 @@ function registerRuns(app: FastifyInstance, ctx: SandboxContext): void {
   });
   app.get<{ Params: { id: string } }>('/v1/runs/:id', async (request) => {
     const principal = requireScope(request, 'read');
-    return getRun(ctx.db, principal.userId, request.params.id, ctx.now());
+    return getRun(ctx.storage, principal.userId, request.params.id, ctx.now());
   });
   app.post<{ Params: { id: string } }>('/v1/runs/:id/end', async (request) => {
     const principal = requireScope(request, 'read');
-    return endRun(ctx.db, {
+    return endRun(ctx.storage, {
       userId: principal.userId,
       actor: principal.actor,
       runId: request.params.id,
@@ -132,40 +133,40 @@ function registerRuns(app: FastifyInstance, ctx: SandboxContext): void {
 function registerBudget(app: FastifyInstance, ctx: SandboxContext): void {
   app.get('/v1/budget', async (request) => {
     const principal = requireScope(request, 'read');
-    return getBudget(ctx.db, principal.userId, ctx.now());
+    return getBudget(ctx.storage, principal.userId, ctx.now());
   });
   app.post('/v1/budget', async (request) => {
     const principal = requireScope(request, 'read');
     const requested = parseWith(UpdateBudgetRequestSchema, request.body, 'budget change');
-    const { lower, raise } = splitChanges(getLimits(ctx.db, principal.userId), requested);
+    const { lower, raise } = splitChanges(await currentLimits(ctx, principal.userId), requested);
     const applied = Object.keys(lower);
     const limits = isEmpty(lower)
-      ? getLimits(ctx.db, principal.userId)
-      : changeLimits(ctx.db, {
+      ? await currentLimits(ctx, principal.userId)
+      : await changeLimits(ctx.storage, {
           userId: principal.userId,
           actor: principal.actor,
           changes: lower,
           now: ctx.now(),
         });
     try {
-      requestLimitRaise(ctx, principal, limits, raise);
+      await requestLimitRaise(ctx, principal, limits, raise);
     } catch (error) {
       throw error instanceof ProjectsError ? withDetails(error, { applied, pending: raise }) : error;
     }
-    return { limits: getLimits(ctx.db, principal.userId), applied };
+    return { limits: await currentLimits(ctx, principal.userId), applied };
   });
 }
 
 function registerFreeze(app: FastifyInstance, ctx: SandboxContext): void {
   app.get('/v1/freeze', async (request) => {
     const principal = requireScope(request, 'read');
-    return getFreezeState(ctx.db, principal.userId);
+    return getFreezeState(ctx.storage, principal.userId);
   });
   // Anyone signed in for this user may pull the kill switch, including an agent's token.
   app.post('/v1/freeze', async (request) => {
     const principal = requireScope(request, 'read');
     const body = parseWith(FreezeRequestSchema, request.body ?? {}, 'freeze');
-    return freezeUser(ctx.db, {
+    return freezeUser(ctx.storage, {
       userId: principal.userId,
       actor: principal.actor,
       reason: body.reason ?? null,
@@ -177,6 +178,10 @@ function registerFreeze(app: FastifyInstance, ctx: SandboxContext): void {
     const principal = requireScope(request, 'read');
     return requestUnfreeze(ctx, principal);
   });
+}
+
+function currentLimits(ctx: SandboxContext, userId: string): Promise<Limits> {
+  return ctx.storage.transaction((tx) => getLimits(tx, userId));
 }
 
 /** The same refusal with more context for the caller (e.g. which lowered limits did apply). */

@@ -1,13 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { CaptureRequest, CaptureResponse } from '../../../protocol/money.js';
-import type { Db } from '../../db.js';
 import { type AuditInput, appendAudit } from '../audit/chain.js';
 import { newId } from '../runs/ids.js';
+import type { OrchestratorStorage, OrchestratorTx } from '../storage/unit-of-work.js';
 import { assertWithinRun } from './budget-runs.js';
 import { isoTime, monthOf, spendRefusal } from './format.js';
 import { assertNotFrozen } from './freeze.js';
-import { idempotentSync } from './idempotency.js';
+import { idempotentUnit } from './idempotency.js';
 import {
   assertWithinCaps,
   assertWithinInvocationCeiling,
@@ -15,11 +15,12 @@ import {
   type Charge,
   getLimits,
 } from './limits.js';
+import type { PaymentTokenRecord } from './repository.js';
 
 /**
  * Payment tokens (`spt_…`) and their capture. Issuing one reserves its `max_amount` against every limit;
- * capturing converts the reservation into a charge of the captured amount and releases the rest. Both run
- * in one IMMEDIATE transaction each, so limits hold under any concurrency.
+ * capturing converts the reservation into a charge of the captured amount and releases the rest. Both are
+ * one unit of work each (checks, write and audit event together), so limits hold under any concurrency.
  *
  * The token handed to a provider is `<id>_<mac>`: the MAC (HMAC of the id under a key kept in the database)
  * makes it unguessable without storing the bearer value itself, and lets an idempotent replay of an issue
@@ -55,32 +56,18 @@ export interface IssuedPaymentToken {
   replayed: boolean;
 }
 
-interface TokenRow {
-  id: string;
-  user_id: string;
-  project_id: string | null;
-  run_id: string | null;
-  provider_id: string;
-  max_amount: number;
-  currency: string;
-  status: 'active' | 'captured' | 'revoked';
-  expires_at: number;
-  revoke_reason: string | null;
+async function tokenMac(tx: OrchestratorTx, id: string): Promise<string> {
+  return createHmac('sha256', Buffer.from(await tx.ledger.tokenKey(), 'hex'))
+    .update(id)
+    .digest('hex');
 }
 
-function tokenMac(db: Db, id: string): string {
-  const key = db.prepare(`SELECT value FROM money_keys WHERE name = 'payment_token'`).get() as {
-    value: string;
-  };
-  return createHmac('sha256', Buffer.from(key.value, 'hex')).update(id).digest('hex');
-}
-
-function findToken(db: Db, value: string): TokenRow | undefined {
+async function findToken(tx: OrchestratorTx, value: string): Promise<PaymentTokenRecord | undefined> {
   const match = /^(spt_[0-9a-f]{32})_([0-9a-f]{64})$/.exec(value);
   if (!match?.[1] || !match[2]) return undefined;
-  const expected = Buffer.from(tokenMac(db, match[1]), 'hex');
+  const expected = Buffer.from(await tokenMac(tx, match[1]), 'hex');
   if (!timingSafeEqual(expected, Buffer.from(match[2], 'hex'))) return undefined;
-  return db.prepare('SELECT * FROM money_tokens WHERE id = ?').get(match[1]) as TokenRow | undefined;
+  return tx.ledger.findToken(match[1]);
 }
 
 function assertPositiveAmount(amount: number): void {
@@ -94,8 +81,8 @@ function assertPositiveAmount(amount: number): void {
   );
 }
 
-function assertSupportedCurrency(db: Db, userId: string, currency: string): void {
-  const billed = getLimits(db, userId).currency;
+async function assertSupportedCurrency(tx: OrchestratorTx, userId: string, currency: string): Promise<void> {
+  const billed = (await getLimits(tx, userId)).currency;
   if (currency !== billed) {
     throw new ProjectsError('INVALID_ARGUMENT', `this account is billed in '${billed}', not '${currency}'`, {
       httpStatus: 400,
@@ -104,27 +91,31 @@ function assertSupportedCurrency(db: Db, userId: string, currency: string): void
 }
 
 /** Every limit a charge must fit in: the run's budget (or the per-invocation ceiling), then the caps. */
-function assertChargeAllowed(db: Db, charge: Charge): void {
-  const limits = getLimits(db, charge.userId);
-  if (charge.runId) assertWithinRun(db, { ...charge, runId: charge.runId });
+async function assertChargeAllowed(tx: OrchestratorTx, charge: Charge): Promise<void> {
+  const limits = await getLimits(tx, charge.userId);
+  if (charge.runId) await assertWithinRun(tx, { ...charge, runId: charge.runId });
   else assertWithinInvocationCeiling(limits, charge);
-  assertWithinCaps(db, limits, charge);
+  await assertWithinCaps(tx, limits, charge);
 }
 
-/** Records a refused spend attempt in the audit log; the refused transaction itself rolled back. */
-function auditRefusal(db: Db, error: unknown, event: Omit<AuditInput, 'result'>): void {
+/** Records a refused spend attempt in the audit log; the refused unit itself rolled back. */
+async function auditRefusal(
+  store: OrchestratorStorage,
+  error: unknown,
+  event: Omit<AuditInput, 'result'>,
+): Promise<void> {
   if (error instanceof ProjectsError)
-    appendAudit(db, { ...event, result: error.code, details: { message: error.message } });
+    await appendAudit(store, { ...event, result: error.code, details: { message: error.message } });
 }
 
-function issue(
-  db: Db,
+async function issue(
+  tx: OrchestratorTx,
   input: IssuePaymentTokenInput,
   now: number,
-): Omit<IssuedPaymentToken, 'token' | 'replayed'> {
-  assertNotFrozen(db, input.userId);
+): Promise<Omit<IssuedPaymentToken, 'token' | 'replayed'>> {
+  await assertNotFrozen(tx, input.userId);
   assertPositiveAmount(input.maxAmount);
-  assertSupportedCurrency(db, input.userId, input.currency);
+  await assertSupportedCurrency(tx, input.userId, input.currency);
   const charge: Charge = {
     userId: input.userId,
     providerId: input.providerId,
@@ -134,27 +125,23 @@ function issue(
     currency: input.currency,
     now,
   };
-  assertChargeAllowed(db, charge);
-  assertWithinVelocity(db, getLimits(db, input.userId), charge);
+  await assertChargeAllowed(tx, charge);
+  await assertWithinVelocity(tx, await getLimits(tx, input.userId), charge);
   const id = newId('spt');
   const expiresAt = now + (input.expiresInMinutes ?? DEFAULT_TOKEN_TTL_MINUTES) * 60_000;
-  db.prepare(
-    `INSERT INTO money_tokens (id, user_id, project_id, run_id, provider_id, max_amount, currency, description,
-       status, created_at, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)`,
-  ).run(
+  await tx.ledger.insertToken({
     id,
-    input.userId,
-    input.projectId,
-    charge.runId,
-    input.providerId,
-    input.maxAmount,
-    input.currency,
-    input.description ?? null,
-    now,
-    expiresAt,
-  );
-  appendAudit(db, {
+    user_id: input.userId,
+    project_id: input.projectId,
+    run_id: charge.runId,
+    provider_id: input.providerId,
+    max_amount: input.maxAmount,
+    currency: input.currency,
+    description: input.description ?? null,
+    created_at: now,
+    expires_at: expiresAt,
+  });
+  await appendAudit(tx, {
     userId: input.userId,
     actor: input.actor,
     runId: charge.runId,
@@ -181,18 +168,23 @@ function issue(
  * per-invocation ceiling), the provider's monthly cap, the global cap and the velocity limit.
  * Throws FROZEN, BUDGET_EXCEEDED, CAP_EXCEEDED, VELOCITY_LIMITED or IDEMPOTENCY_CONFLICT.
  */
-export function issuePaymentToken(db: Db, input: IssuePaymentTokenInput): IssuedPaymentToken {
+export async function issuePaymentToken(
+  store: OrchestratorStorage,
+  input: IssuePaymentTokenInput,
+): Promise<IssuedPaymentToken> {
   const now = input.now ?? Date.now();
   const { idempotencyKey, actor, now: _now, expiresInMinutes, ...body } = input;
   try {
-    const { result, replayed } = idempotentSync(
-      db,
-      { scope: `payment_token:${input.userId}`, key: idempotencyKey, body, now },
-      () => issue(db, input, now),
-    );
-    return { ...result, token: `${result.id}_${tokenMac(db, result.id)}`, replayed };
+    return await store.transaction(async (tx) => {
+      const { result, replayed } = await idempotentUnit(
+        tx,
+        { scope: `payment_token:${input.userId}`, key: idempotencyKey, body, now },
+        (unit) => issue(unit, input, now),
+      );
+      return { ...result, token: `${result.id}_${await tokenMac(tx, result.id)}`, replayed };
+    });
   } catch (error) {
-    auditRefusal(db, error, {
+    await auditRefusal(store, error, {
       userId: input.userId,
       actor,
       runId: input.runId ?? null,
@@ -209,10 +201,15 @@ function declined(reason: string, details: Record<string, unknown> = {}): Projec
   return spendRefusal('PAYMENT_DECLINED', reason, details);
 }
 
-function usableToken(db: Db, providerId: string, request: CaptureRequest, now: number): TokenRow {
-  const token = findToken(db, request.token);
+async function usableToken(
+  tx: OrchestratorTx,
+  providerId: string,
+  request: CaptureRequest,
+  now: number,
+): Promise<PaymentTokenRecord> {
+  const token = await findToken(tx, request.token);
   if (!token || token.provider_id !== providerId) throw declined('unknown payment token for this provider');
-  assertNotFrozen(db, token.user_id);
+  await assertNotFrozen(tx, token.user_id);
   if (token.status === 'captured')
     throw declined(`payment token ${token.id} was already used`, { token_id: token.id });
   if (token.status === 'revoked') {
@@ -234,15 +231,15 @@ function usableToken(db: Db, providerId: string, request: CaptureRequest, now: n
   return token;
 }
 
-function charge(
-  db: Db,
+async function charge(
+  tx: OrchestratorTx,
   providerId: string,
   request: CaptureRequest,
   now: number,
-): Omit<CaptureResponse, 'replayed'> {
-  const token = usableToken(db, providerId, request, now);
+): Promise<Omit<CaptureResponse, 'replayed'>> {
+  const token = await usableToken(tx, providerId, request, now);
   // Limits may have been lowered since the token was issued; lowering applies at once.
-  assertChargeAllowed(db, {
+  await assertChargeAllowed(tx, {
     userId: token.user_id,
     providerId,
     projectId: token.project_id,
@@ -253,25 +250,21 @@ function charge(
     now,
   });
   const captureId = newId('cap');
-  db.prepare(
-    `INSERT INTO money_captures (id, token_id, user_id, provider_id, project_id, run_id, amount, currency, month,
-       description, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    captureId,
-    token.id,
-    token.user_id,
-    providerId,
-    token.project_id,
-    token.run_id,
-    request.amount,
-    request.currency,
-    monthOf(now),
-    request.description ?? null,
-    now,
-  );
-  db.prepare(`UPDATE money_tokens SET status = 'captured' WHERE id = ?`).run(token.id);
-  appendAudit(db, {
+  await tx.ledger.insertCapture({
+    id: captureId,
+    token_id: token.id,
+    user_id: token.user_id,
+    provider_id: providerId,
+    project_id: token.project_id,
+    run_id: token.run_id,
+    amount: request.amount,
+    currency: request.currency,
+    month: monthOf(now),
+    description: request.description ?? null,
+    created_at: now,
+  });
+  await tx.ledger.markCaptured(token.id);
+  await appendAudit(tx, {
     userId: token.user_id,
     actor: `provider:${providerId}`,
     runId: token.run_id,
@@ -294,23 +287,23 @@ function charge(
  * A provider redeems a payment token (the provider's signature was checked by the route). Exactly once per
  * idempotency key: a repeat with the same body returns the first capture with `replayed: true`.
  */
-export function capturePayment(
-  db: Db,
+export async function capturePayment(
+  store: OrchestratorStorage,
   providerId: string,
   request: CaptureRequest,
   now: number,
-): CaptureResponse {
+): Promise<CaptureResponse> {
   const { request_id: _fresh, ...body } = request;
   try {
-    const { result, replayed } = idempotentSync(
-      db,
+    const { result, replayed } = await idempotentUnit(
+      store,
       { scope: `capture:${providerId}`, key: request.idempotency_key, body, now },
-      () => charge(db, providerId, request, now),
+      (tx) => charge(tx, providerId, request, now),
     );
     return { ...result, replayed };
   } catch (error) {
-    const token = findToken(db, request.token);
-    auditRefusal(db, error, {
+    const token = await store.transaction((tx) => findToken(tx, request.token));
+    await auditRefusal(store, error, {
       userId: token?.user_id ?? null,
       actor: `provider:${providerId}`,
       runId: token?.run_id ?? null,
@@ -326,29 +319,22 @@ export function capturePayment(
 
 /** Revokes one outstanding token (e.g. the provider failed and the purchase is abandoned). */
 export function revokePaymentToken(
-  db: Db,
+  store: OrchestratorStorage,
   input: { userId: string; actor: string; tokenId: string; reason: string; now: number },
-): boolean {
-  return db
-    .transaction(() => {
-      const changed = db
-        .prepare(
-          `UPDATE money_tokens SET status = 'revoked', revoked_at = ?, revoke_reason = ?
-           WHERE id = ? AND user_id = ? AND status = 'active'`,
-        )
-        .run(input.now, input.reason, input.tokenId, input.userId).changes;
-      if (changed) {
-        appendAudit(db, {
-          userId: input.userId,
-          actor: input.actor,
-          action: 'payment_token.revoke',
-          subject: input.tokenId,
-          result: 'ok',
-          details: { reason: input.reason },
-          now: input.now,
-        });
-      }
-      return changed > 0;
-    })
-    .immediate();
+): Promise<boolean> {
+  return store.transaction(async (tx) => {
+    const revoked = await tx.ledger.revokeToken(input);
+    if (revoked) {
+      await appendAudit(tx, {
+        userId: input.userId,
+        actor: input.actor,
+        action: 'payment_token.revoke',
+        subject: input.tokenId,
+        result: 'ok',
+        details: { reason: input.reason },
+        now: input.now,
+      });
+    }
+    return revoked;
+  });
 }

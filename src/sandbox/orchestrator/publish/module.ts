@@ -122,7 +122,12 @@ export function publishModule(options: { providers: readonly SandboxProvider[] }
           authorized = authorize(ctx, principal, project.id, body);
         } catch (error) {
           const result = error instanceof ProjectsError ? error.code : 'INTERNAL';
-          appendAudit(ctx.db, { ...audit, action: 'deploy.publish', subject: body.deployment_id, result });
+          await appendAudit(ctx.storage, {
+            ...audit,
+            action: 'deploy.publish',
+            subject: body.deployment_id,
+            result,
+          });
           throw error;
         }
         const { grant, expiresAt } = mintPublishGrant(
@@ -130,7 +135,7 @@ export function publishModule(options: { providers: readonly SandboxProvider[] }
           { site: body.site_id, deployment: body.deployment_id },
           ctx.now(),
         );
-        appendAudit(ctx.db, {
+        await appendAudit(ctx.storage, {
           ...audit,
           action: 'deploy.publish',
           subject: body.deployment_id,

@@ -81,7 +81,7 @@ export interface Decision {
   reason?: string | undefined;
 }
 
-type DecisionListener = (ctx: SandboxContext, approval: Approval) => void;
+type DecisionListener = (ctx: SandboxContext, approval: Approval) => void | Promise<void>;
 
 interface ApprovalRow {
   id: string;
@@ -116,7 +116,8 @@ const listeners = new WeakMap<Db, Map<string, DecisionListener[]>>();
 
 /**
  * Lets a module act when a human decides one of its approvals (e.g. lift a freeze at once). Register it
- * from the module's `register(app, ctx)`; the listener runs right after the decision is recorded.
+ * from the module's `register(app, ctx)`; the listener runs right after the decision is recorded, and the
+ * decision is answered once it finished.
  */
 export function onApprovalDecided(ctx: SandboxContext, kind: string, listener: DecisionListener): void {
   const byKind = listeners.get(ctx.db) ?? new Map<string, DecisionListener[]>();
@@ -270,12 +271,12 @@ export function listApprovals(
  * Records a human's decision. Only a pending approval can be decided; approving one that asks for a
  * confirmation needs the exact text typed (no trimming or case folding: `superseal.cc` ≠ `superseal.club`).
  */
-export function decideApproval(
+export async function decideApproval(
   ctx: SandboxContext,
   userId: string,
   id: string,
   decision: Decision,
-): Approval {
+): Promise<Approval> {
   const approval = getApproval(ctx, userId, id);
   if (approval.status !== 'pending') {
     throw new ProjectsError('INVALID_ARGUMENT', `approval ${id} is already ${approval.status}`, {
@@ -284,7 +285,8 @@ export function decideApproval(
     });
   }
   // Frozen means no spending at all: only the unfreeze gate itself can still be approved.
-  if (decision.decision === 'approved' && approval.kind !== 'unfreeze') assertNotFrozen(ctx.db, userId);
+  if (decision.decision === 'approved' && approval.kind !== 'unfreeze')
+    await assertNotFrozen(ctx.storage, userId);
   if (decision.decision === 'approved' && approval.confirmation !== null) {
     if (decision.confirmation !== approval.confirmation) {
       throw new ProjectsError('INVALID_ARGUMENT', 'type the exact name to approve this purchase', {
@@ -303,7 +305,7 @@ export function decideApproval(
   // Lost a race with another decision: answer as for an already-decided approval.
   if (changed.changes === 0) return decideApproval(ctx, userId, id, decision);
   const decided = getApproval(ctx, userId, id);
-  appendAudit(ctx.db, {
+  await appendAudit(ctx.storage, {
     userId,
     actor: decision.actor,
     runId: decided.run_id,
@@ -315,7 +317,7 @@ export function decideApproval(
     details: { kind: decided.kind, via: decision.via, plan_hash: decided.plan_hash },
     now: ctx.now(),
   });
-  for (const listener of listeners.get(ctx.db)?.get(decided.kind) ?? []) listener(ctx, decided);
+  for (const listener of listeners.get(ctx.db)?.get(decided.kind) ?? []) await listener(ctx, decided);
   return decided;
 }
 

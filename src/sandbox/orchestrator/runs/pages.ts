@@ -43,7 +43,7 @@ export function registerPages(
         verifyCsrf(request);
         const { id } = request.params;
         try {
-          decideApproval(ctx, session.user.id, id, {
+          await decideApproval(ctx, session.user.id, id, {
             decision: decision === 'approve' ? 'approved' : 'denied',
             actor: `human:${session.user.email}`,
             via: 'web',

@@ -80,7 +80,7 @@ export class Provisioner {
     const attempt = await this.prepare(principal, projectId, request);
     const { ctx } = this.deps;
     const { result, replayed } = await withIdempotency<ProvisionRecord>(
-      ctx.db,
+      ctx.storage,
       {
         scope: `provision:${principal.userId}`,
         key: request.idempotency_key,
@@ -208,7 +208,7 @@ export class Provisioner {
     const { ctx } = this.deps;
     requireTermsAccepted(ctx, principal.userId, { providerId: provider.id, version: provider.termsVersion });
     const accountToken = await this.deps.accounts.tokenFor(principal, provider);
-    const payment = quote.price > 0 ? this.paymentFor(attempt, quote) : undefined;
+    const payment = quote.price > 0 ? await this.paymentFor(attempt, quote) : undefined;
     const created = await this.createAtProvider(attempt, quote, accountToken, payment);
     const resource = this.deps.resources.create(
       {
@@ -256,11 +256,11 @@ export class Provisioner {
     }
   }
 
-  private paymentFor(attempt: Attempt, quote: Quote): PaymentCredentials {
+  private async paymentFor(attempt: Attempt, quote: Quote): Promise<PaymentCredentials> {
     const { principal, provider, project, request } = attempt;
     const { ctx } = this.deps;
     requirePaymentMethod(ctx, principal.userId);
-    const token = issuePaymentToken(ctx.db, {
+    const token = await issuePaymentToken(ctx.storage, {
       userId: principal.userId,
       actor: principal.actor,
       projectId: project.id,
@@ -293,7 +293,7 @@ export class Provisioner {
     try {
       const record = await work();
       const { resource } = this.deps.resources.get(principal.userId, record.resource_id);
-      appendAudit(this.deps.ctx.db, {
+      await appendAudit(this.deps.ctx.storage, {
         ...event,
         subject: resource.id,
         price: resource.price,
@@ -304,7 +304,7 @@ export class Provisioner {
       return record;
     } catch (error) {
       const code = error instanceof ProjectsError ? error.code : 'INTERNAL';
-      appendAudit(this.deps.ctx.db, { ...event, result: code, details, now: this.deps.ctx.now() });
+      await appendAudit(this.deps.ctx.storage, { ...event, result: code, details, now: this.deps.ctx.now() });
       throw error;
     }
   }

@@ -32,7 +32,7 @@ export class ResourceActions {
     const rotated = await this.calls.client(provider).rotateCredentials(token, resource.provider_resource_id);
     const credentials = rotated.access_configuration ?? {};
     this.resources.saveCredentials(resource.id, credentials);
-    this.audit(principal, resource, 'resource.rotate');
+    await this.audit(principal, resource, 'resource.rotate');
     return { resource: this.resources.get(principal.userId, id).resource, credentials };
   }
 
@@ -64,12 +64,12 @@ export class ResourceActions {
     const token = await this.accounts.tokenFor(principal, provider);
     await this.calls.client(provider).removeResource(token, resource.provider_resource_id);
     this.resources.markRemoved(resource.id);
-    this.audit(principal, resource, 'resource.remove');
+    await this.audit(principal, resource, 'resource.remove');
     return this.resources.get(principal.userId, id).resource;
   }
 
-  private audit(principal: Principal, resource: Resource, action: string): void {
-    appendAudit(this.ctx.db, {
+  private async audit(principal: Principal, resource: Resource, action: string): Promise<void> {
+    await appendAudit(this.ctx.storage, {
       userId: principal.userId,
       actor: principal.actor,
       projectId: resource.project_id,

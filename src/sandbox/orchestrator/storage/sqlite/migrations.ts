@@ -1,11 +1,11 @@
-import { GATES_MIGRATION } from './gates.js';
-import { IDEMPOTENCY_MIGRATION } from './idempotency.js';
-
 /**
- * Tables of the money module. Times are integer milliseconds (UTC) so that limits compare numbers;
- * amounts are integer minor units. Reservations are the `active` payment tokens that have not expired.
+ * The SQLite schema of the orchestrator's repositories, per module (the migration namespace). Migrations
+ * are applied once each, in order (src/sandbox/db.ts): never edit one that shipped, append a new one.
+ * Times are integer milliseconds (UTC) so that limits compare numbers; amounts are integer minor units.
  */
-export const MONEY_MIGRATIONS = [
+
+/** Money: keys, limits, freezes, runs, payment tokens (reservations), captures (the ledger), idempotency, gates. */
+export const MONEY_MIGRATIONS: readonly string[] = [
   `CREATE TABLE money_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);
   INSERT INTO money_keys (name, value) VALUES ('payment_token', lower(hex(randomblob(32))));
   CREATE TABLE money_limits (user_id TEXT PRIMARY KEY, limits TEXT NOT NULL, updated_at INTEGER NOT NULL);
@@ -63,6 +63,47 @@ export const MONEY_MIGRATIONS = [
   );
   CREATE INDEX money_captures_user ON money_captures (user_id, month, provider_id);
   CREATE INDEX money_captures_run ON money_captures (run_id);`,
-  IDEMPOTENCY_MIGRATION,
-  GATES_MIGRATION,
+  `CREATE TABLE money_idempotency (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('in_progress', 'done')),
+  result TEXT,
+  locked_until INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX money_idempotency_expiry ON money_idempotency (expires_at);`,
+  `CREATE TABLE money_gates (
+  approval_id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('budget_raise', 'unfreeze')),
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  applied_at INTEGER
+)`,
+];
+
+/** The hash-chained audit log and the head record that anchors its last event. */
+export const AUDIT_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE audit_events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    user_id TEXT,
+    actor TEXT NOT NULL,
+    run_id TEXT,
+    project_id TEXT,
+    action TEXT NOT NULL,
+    subject TEXT,
+    amount INTEGER,
+    currency TEXT,
+    result TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_events_user ON audit_events (user_id, seq);
+  CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, event_id TEXT NOT NULL, hash TEXT NOT NULL);`,
 ];

@@ -1,0 +1,40 @@
+import type { AuditRepository } from '../audit/repository.js';
+import type {
+  BudgetRunRepository,
+  FreezeRepository,
+  GateRepository,
+  IdempotencyRepository,
+  LedgerRepository,
+  LimitsRepository,
+} from '../money/repository.js';
+
+/**
+ * The orchestrator's storage boundary. Domain modules and route handlers see only this: repositories per
+ * aggregate, reachable inside a unit of work. Backends: `sqlite/` (the sandbox's one SQLite file);
+ * a PostgreSQL backend implements the same interfaces (docs/architecture.md, "Storage").
+ *
+ * The contract every backend keeps:
+ * - `transaction(work)` runs `work` as ONE unit that is atomic and serializable: whatever `work` reads
+ *   and then writes behaves as if no other unit ran at the same time, and all of its writes commit together
+ *   or none do (a throw rolls back). Every invariant that needs a check and a write to be atomic (spend
+ *   limits, idempotency claims, freeze, the audit chain) is a check+write inside one `transaction`.
+ * - `work` may only await the repositories of its `tx` (no network, no timers): a backend may hold a lock
+ *   for the whole unit, and a backend that retries serialization failures may run `work` more than once,
+ *   so it must have no effect outside `tx` before it returns.
+ * - `tx.transaction(inner)` nests: `inner` commits with the outer unit, and a throw out of `inner` rolls
+ *   back only `inner`'s writes (a savepoint), so a caller may catch it and go on.
+ */
+export interface OrchestratorStorage {
+  transaction<T>(work: (tx: OrchestratorTx) => Promise<T>): Promise<T>;
+}
+
+/** The repositories, valid only inside the unit of work that handed them out. */
+export interface OrchestratorTx extends OrchestratorStorage {
+  audit: AuditRepository;
+  ledger: LedgerRepository;
+  limits: LimitsRepository;
+  budgetRuns: BudgetRunRepository;
+  freezes: FreezeRepository;
+  gates: GateRepository;
+  idempotency: IdempotencyRepository;
+}

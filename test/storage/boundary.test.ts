@@ -1,0 +1,107 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The repository layer's boundary (issue 3): SQL and the SQLite driver live only in the SQLite
+ * implementation of the orchestrator's repositories (src/sandbox/orchestrator/storage/sqlite/). Everything
+ * else in the orchestrator reaches storage through `ctx.storage` and never sees the database.
+ */
+const ROOT = join(import.meta.dirname, '../..');
+const ORCHESTRATOR = 'src/sandbox/orchestrator';
+const IMPLEMENTATION = `${ORCHESTRATOR}/storage/sqlite/`;
+
+/**
+ * Modules not yet moved behind repositories (docs/architecture.md, "Storage"). Shrink it as they move;
+ * the test fails when a file here no longer touches the database, so the list cannot go stale.
+ */
+const NOT_YET_CONVERTED = new Set<string>([
+  'identity/audit.ts',
+  'identity/billing.ts',
+  'identity/module.ts',
+  'identity/oauth-server.ts',
+  'identity/store.ts',
+  'identity/terms.ts',
+  'identity/users.ts',
+  'publish/module.ts',
+  'runs/accounts.ts',
+  'runs/approvals.ts',
+  'runs/index.ts',
+  'runs/inflight.ts',
+  'runs/projects.ts',
+  'runs/provision.ts',
+  'runs/quotes.ts',
+  'runs/registry.ts',
+  'runs/resources.ts',
+]);
+
+const FORBIDDEN: [string, RegExp][] = [
+  ['imports the SQLite driver', /from ['"]better-sqlite3['"]/],
+  ['imports the raw database module', /from ['"][./]*\/db\.js['"]/],
+  ['uses the raw database of the context', /\bctx\.db\b|\bdeps\.ctx\.db\b/],
+  ['prepares a statement', /\.prepare\(\s*[`'"]|\bdb\.prepare\(/],
+  ['executes SQL text', /\.exec\(\s*[`'"]/],
+  ['opens a driver transaction', /\bdb\s*\.transaction\(/],
+  [
+    'contains SQL',
+    /\b(SELECT\s+[\w*(]|INSERT\s+(OR\s+\w+\s+)?INTO|DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|ALTER\s+TABLE|UPDATE\s+\w+\s+SET)\b/,
+  ],
+];
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** What a file does that only the SQLite implementation may do. */
+function violations(path: string): string[] {
+  const text = readFileSync(join(ROOT, path), 'utf8');
+  return FORBIDDEN.filter(([, pattern]) => pattern.test(text)).map(([what]) => what);
+}
+
+const outside = sourceFiles(ORCHESTRATOR).filter((path) => !path.startsWith(IMPLEMENTATION));
+const name = (path: string) => relative(ORCHESTRATOR, path);
+
+describe('the orchestrator storage boundary', () => {
+  it('finds the files it checks', () => {
+    expect(outside.length).toBeGreaterThan(40);
+    expect(sourceFiles(IMPLEMENTATION).length).toBeGreaterThan(0);
+  });
+
+  it('keeps SQL and the SQLite driver inside the SQLite repository implementation', () => {
+    const found = outside
+      .filter((path) => !NOT_YET_CONVERTED.has(name(path)))
+      .map((path) => ({ file: name(path), violations: violations(path) }))
+      .filter((entry) => entry.violations.length > 0);
+    expect(found).toEqual([]);
+  });
+
+  it('lists as not yet converted only files that still touch the database', () => {
+    const converted = [...NOT_YET_CONVERTED].filter(
+      (file) => violations(`${ORCHESTRATOR}/${file}`).length === 0,
+    );
+    expect(converted).toEqual([]);
+  });
+
+  it('recognises each kind of violation', () => {
+    const samples = [
+      "import Database from 'better-sqlite3';",
+      "import type { Db } from '../../db.js';",
+      'const rows = ctx.db;',
+      "db.prepare('anything')",
+      "this.db.exec('BEGIN')",
+      'db.transaction(() => {})',
+      'const sql = `UPDATE money_tokens SET status = 1`;',
+    ];
+    for (const sample of samples) {
+      expect(
+        FORBIDDEN.some(([, pattern]) => pattern.test(sample)),
+        sample,
+      ).toBe(true);
+    }
+    expect(FORBIDDEN.some(([, pattern]) => pattern.test('/^(spt_[0-9a-f]{32})$/.exec(value)'))).toBe(false);
+  });
+});
