@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream } from 'node:stream/web';
+import type { Readable } from 'node:stream';
 import {
   AliasResponse,
   BLOB_BATCH_TYPE,
@@ -12,8 +11,9 @@ import {
   ManifestResponse,
 } from '../protocol/deploy.js';
 import { ProjectsError } from '../protocol/errors.js';
-import { errorFromResponse } from './http.js';
+import { errorFromResponse, headerValue } from './http.js';
 import { parseRetryAfter } from './retry.js';
+import { send, type TransportRequest, type TransportResponse } from './transport.js';
 
 /**
  * Client of a provider's deploy API (src/protocol/deploy.ts), authorized by the site's deploy token —
@@ -31,19 +31,22 @@ export interface DeployClientOptions {
 
 type RequestBody =
   | { json: unknown }
-  | { bytes: Uint8Array; type: string }
+  | { chunks: readonly Uint8Array[]; type: string }
   | { stream: Readable; size: number; type: string };
 
-/** Sets the content headers of `body` and returns the fetch options that send it. */
-function encodeBody(body: RequestBody, headers: Record<string, string>): RequestInit & { duplex?: 'half' } {
+/** Sets the content headers of `body` and returns what the transport sends. */
+function encodeBody(body: RequestBody, headers: Record<string, string>): TransportRequest['body'] {
   if ('json' in body) {
     headers['content-type'] = 'application/json';
-    return { body: JSON.stringify(body.json) };
+    return JSON.stringify(body.json);
   }
   headers['content-type'] = body.type;
-  if ('bytes' in body) return { body: body.bytes };
+  if ('chunks' in body) {
+    headers['content-length'] = String(body.chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    return body.chunks;
+  }
   headers['content-length'] = String(body.size);
-  return { body: Readable.toWeb(body.stream) as ReadableStream<Uint8Array>, duplex: 'half' };
+  return body.stream;
 }
 
 interface Parser<T> {
@@ -75,18 +78,16 @@ export class DeployClient {
       authorization: `Bearer ${this.#token}`,
       accept: 'application/json',
     };
-    const init = body ? encodeBody(body, headers) : {};
+    const encoded = body ? encodeBody(body, headers) : undefined;
     const started = performance.now();
-    let response: Response;
-    let text: string;
+    let response: TransportResponse;
     try {
-      response = await fetch(url, {
+      response = await send(new URL(url), {
         method,
         headers,
-        ...init,
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        body: encoded,
+        timeoutMs: this.#timeoutMs,
       });
-      text = await response.text();
     } catch (error) {
       throw new ProjectsError(
         'PROVIDER_UNAVAILABLE',
@@ -97,9 +98,11 @@ export class DeployClient {
       );
     }
     this.#debug?.(`${method} ${url} → ${response.status} (${Math.round(performance.now() - started)} ms)`);
-    const json = text === '' ? null : safeJson(text);
-    const retryAfter = response.headers.get('retry-after');
-    if (!response.ok) throw errorFromResponse(response.status, json, url, retryAfter);
+    const json = response.text === '' ? null : safeJson(response.text);
+    const retryAfter = headerValue(response.headers['retry-after']);
+    if (response.status < 200 || response.status >= 300) {
+      throw errorFromResponse(response.status, json, url, retryAfter);
+    }
     try {
       return { body: schema.parse(json), retryAfterMs: parseRetryAfter(retryAfter, Date.now()) };
     } catch {
@@ -124,13 +127,13 @@ export class DeployClient {
     );
   }
 
-  /** Uploads several small blobs in one request (see BLOB_BATCH_TYPE). */
+  /** Uploads several small blobs in one request (see BLOB_BATCH_TYPE); their bytes are sent as they are. */
   async putBlobBatch(blobs: readonly { sha256: string; bytes: Uint8Array }[]): Promise<void> {
     const index = Buffer.from(
       `${JSON.stringify(blobs.map((blob) => ({ sha256: blob.sha256, size: blob.bytes.length })))}\n`,
     );
-    const bytes = Buffer.concat([index, ...blobs.map((blob) => blob.bytes)]);
-    await this.#send('POST', 'blob-batches', { parse: (value) => value }, { bytes, type: BLOB_BATCH_TYPE });
+    const chunks = [index, ...blobs.map((blob) => blob.bytes)];
+    await this.#send('POST', 'blob-batches', { parse: (value) => value }, { chunks, type: BLOB_BATCH_TYPE });
   }
 
   async create(request: CreateDeploymentRequest): Promise<Deployment> {

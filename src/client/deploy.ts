@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deployment, Runtime } from '../protocol/deploy.js';
 import { ProjectsError } from '../protocol/errors.js';
@@ -54,46 +54,85 @@ export interface DeployResult {
 
 const BATCH_MAX_BYTES = 8 * 1024 * 1024;
 const BATCH_MAX_FILES = 500;
+/** Room for a full batch plus one more small file, so that a small file always fits the current batch. */
+const BATCH_BUFFER_BYTES = BATCH_MAX_BYTES + SMALL_FILE_BYTES;
 /** Files hashed between two turns of the event loop. */
 const YIELD_EVERY = 16;
 /** Uploads and manifest checks name their content by hash, so repeating one is harmless. */
 const CONTENT_ADDRESSED = { retrySafe: true } as const;
 
-/** A slice of the tree, hashed: small files keep their bytes until shipped, large ones are re-read as streams. */
+/**
+ * A slice of the tree, hashed. Small files' bytes stay in `buffer` (by hash, in `bytes`) until shipped,
+ * then the buffer serves a later batch; large files are re-read as streams.
+ */
 interface HashedBatch {
   files: LocalFile[];
   bytes: Map<string, Buffer>;
+  buffer: Buffer;
 }
 
 /**
- * Hashes the tree in batches bounded by count and size. Small files are read whole with synchronous calls
- * (for thousands of small files about three times faster than a thread-pool round trip per open/read/close);
- * large files are streamed. Each batch ends with a yield so that uploads of earlier batches progress.
+ * Reads a small file into `buffer` at `at` (open, fstat, read, close), or answers its size when it is too
+ * large to be read whole.
  */
-async function* hashInBatches(root: string, paths: readonly string[]): AsyncGenerator<HashedBatch> {
-  let batch: HashedBatch = { files: [], bytes: new Map() };
-  let batchBytes = 0;
+function readSmallFile(absolute: string, buffer: Buffer, at: number): Buffer | number {
+  const fd = openSync(absolute, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    if (size > SMALL_FILE_BYTES) return size;
+    let done = 0;
+    while (done < size) {
+      const read = readSync(fd, buffer, at + done, size - done, null);
+      if (read === 0) break;
+      done += read;
+    }
+    return buffer.subarray(at, at + done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Hashes the tree in batches bounded by count and size. Small files are read with synchronous calls (for
+ * thousands of small files about three times faster than a thread-pool round trip per open/read/close)
+ * into a batch buffer taken from `spare` — reused rather than allocated per file, which kept the garbage
+ * collector and page faults busy; large files are streamed. The loop yields now and then so that uploads
+ * of earlier batches progress.
+ */
+async function* hashInBatches(
+  root: string,
+  paths: readonly string[],
+  spare: Buffer[],
+): AsyncGenerator<HashedBatch> {
+  const take = (): HashedBatch => ({
+    files: [],
+    bytes: new Map(),
+    buffer: spare.pop() ?? Buffer.allocUnsafe(BATCH_BUFFER_BYTES),
+  });
+  let batch = take();
+  let used = 0;
   for (const [index, path] of paths.entries()) {
     // Synchronous reads would otherwise starve the sockets of the uploads in flight.
     if (index % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     const absolute = join(root, path);
-    if (statSync(absolute).size > SMALL_FILE_BYTES) {
+    const read = readSmallFile(absolute, batch.buffer, used);
+    if (typeof read === 'number') {
       batch.files.push({ path, absolute, ...(await hashLargeFile(absolute)) });
     } else {
-      const bytes = readFileSync(absolute);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      batch.files.push({ path, absolute, sha256, size: bytes.length });
-      batch.bytes.set(sha256, bytes);
-      batchBytes += bytes.length;
+      const sha256 = createHash('sha256').update(read).digest('hex');
+      batch.files.push({ path, absolute, sha256, size: read.length });
+      if (!batch.bytes.has(sha256)) batch.bytes.set(sha256, read);
+      used += read.length;
     }
-    if (batch.files.length >= BATCH_MAX_FILES || batchBytes >= BATCH_MAX_BYTES) {
+    if (batch.files.length >= BATCH_MAX_FILES || used >= BATCH_MAX_BYTES) {
       yield batch;
       await new Promise((resolve) => setImmediate(resolve));
-      batch = { files: [], bytes: new Map() };
-      batchBytes = 0;
+      batch = take();
+      used = 0;
     }
   }
   if (batch.files.length > 0) yield batch;
+  else spare.push(batch.buffer);
 }
 
 /** Uploads what the provider lacks of one batch; `claimed` keeps a blob shared by batches from going twice. */
@@ -132,12 +171,13 @@ export async function deployDirectory(options: DeployDirectoryOptions): Promise<
   }
   // Hashing and uploading overlap: while the provider stores one batch, the next is being hashed.
   const files: LocalFile[] = [];
+  const spare: Buffer[] = [];
   const claimed = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let uploaded = 0;
   let uploadedBytes = 0;
-  for await (const batch of hashInBatches(dir, paths)) {
+  for await (const batch of hashInBatches(dir, paths, spare)) {
     files.push(...batch.files);
     report({ phase: 'hashing', done: files.length, total: paths.length });
     const shipping: Promise<void> = shipBatch(client, batch, claimed)
@@ -149,7 +189,10 @@ export async function deployDirectory(options: DeployDirectoryOptions): Promise<
       .catch((error: unknown) => {
         failure ??= error;
       })
-      .finally(() => inFlight.delete(shipping));
+      .finally(() => {
+        inFlight.delete(shipping);
+        spare.push(batch.buffer);
+      });
     inFlight.add(shipping);
     if (inFlight.size >= concurrency) await Promise.race(inFlight);
     if (failure) break;

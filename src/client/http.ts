@@ -175,7 +175,7 @@ function describeHeaders(headers: Record<string, string>): string {
     .join(' ');
 }
 
-function headerValue(value: string | string[] | undefined): string | null {
+export function headerValue(value: string | string[] | undefined): string | null {
   return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 

@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
 
 export interface TransportResponse {
   status: number;
@@ -9,7 +10,8 @@ export interface TransportResponse {
 export interface TransportRequest {
   method: string;
   headers: Record<string, string>;
-  body?: string | undefined;
+  /** Text, byte chunks sent in order without being joined, or a stream piped as the body. */
+  body?: string | readonly Uint8Array[] | Readable | undefined;
   timeoutMs: number;
 }
 
@@ -54,6 +56,19 @@ export async function send(url: URL, request: TransportRequest): Promise<Transpo
         }),
       );
     });
-    outgoing.end(request.body);
+    writeBody(outgoing, request.body);
   });
+}
+
+function writeBody(outgoing: ClientRequest, body: TransportRequest['body']): void {
+  if (body === undefined || typeof body === 'string') {
+    outgoing.end(body);
+  } else if (body instanceof Readable) {
+    body.once('error', (error) => outgoing.destroy(error));
+    body.pipe(outgoing);
+  } else {
+    // Written before the socket is assigned, the chunks leave together (one writev), not one by one.
+    for (const chunk of body) outgoing.write(chunk);
+    outgoing.end();
+  }
 }

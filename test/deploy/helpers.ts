@@ -18,6 +18,7 @@ export function grantFor(site: { id: string }, deploymentId: string): string {
 
 export interface DeploySandbox {
   sandbox: RunningSandbox;
+  dataDir: string;
   hosting: MemoryHosting;
   port: number;
   deployUrl: string;
@@ -26,9 +27,15 @@ export interface DeploySandbox {
   close(): Promise<void>;
 }
 
-/** The serving side of `edge` mounted alone in a real sandbox server, over a temp data dir. */
-export async function startDeploySandbox(): Promise<DeploySandbox> {
+/**
+ * The serving side of `edge` mounted alone in a real sandbox server, over a temp data dir that `prepare`
+ * may fill first.
+ */
+export async function startDeploySandbox(
+  options: { prepare?: (dataDir: string) => void } = {},
+): Promise<DeploySandbox> {
   const dataDir = mkdtempSync(join(tmpdir(), 'projects-deploy-'));
+  options.prepare?.(dataDir);
   const hosting = new MemoryHosting();
   const logs: string[] = [];
   const sandbox = await startSandbox({
@@ -40,6 +47,7 @@ export async function startDeploySandbox(): Promise<DeploySandbox> {
   const deployUrl = `${sandbox.url}/providers/edge/deploy`;
   return {
     sandbox,
+    dataDir,
     hosting,
     port: Number(new URL(sandbox.url).port),
     deployUrl,

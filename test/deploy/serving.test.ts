@@ -140,12 +140,15 @@ describe('static deployments', () => {
     await expect(
       client.putBlob(wrongHash, 5, () => Readable.from([Buffer.from('hello')])),
     ).rejects.toMatchObject({
-      code: 'INVALID_ARGUMENT',
+      code: 'CONTENT_MISMATCH',
       details: expect.objectContaining({ http_status: 422 }),
     });
     await expect(
       client.putBlobBatch([{ sha256: wrongHash, bytes: Buffer.from('tampered') }]),
-    ).rejects.toMatchObject({ details: expect.objectContaining({ http_status: 422 }) });
+    ).rejects.toMatchObject({
+      code: 'CONTENT_MISMATCH',
+      details: expect.objectContaining({ http_status: 422 }),
+    });
     await expect(
       client.create({ files: [{ path: 'index.html', sha256: wrongHash, size: 5 }] }),
     ).rejects.toMatchObject({ details: expect.objectContaining({ missing: [wrongHash] }) });

@@ -1,95 +1,188 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  createReadStream,
+  fsync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writevSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { MAX_FILE_BYTES } from '../../../../protocol/deploy.js';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { MAX_BATCH_BYTES, MAX_FILE_BYTES, SHA256_PATTERN } from '../../../../protocol/deploy.js';
 import { ProjectsError } from '../../../../protocol/errors.js';
+import type { Db } from '../../../db.js';
+import { type BlobEntry, BlobStreamParser, type IndexedBlob } from './blob-stream.js';
+
+const fsyncAsync = promisify(fsync);
+
+/** Where a stored blob's bytes are: a range of one pack file. */
+export interface BlobLocation {
+  pack: string;
+  start: number;
+  size: number;
+}
 
 /**
- * Content-addressed blob store under the sandbox data dir: `<root>/<aa>/<sha256>`. A blob is written to a
- * temporary file while it is hashed and only renamed into place when its hash and size match, so a blob
- * that exists is always complete and correct — which is what lets the manifest step skip it.
+ * Content-addressed blob store of the serving side. Blobs are appended to pack files under `<root>/packs`
+ * — one file per upload request, not one per blob, like git's packfiles: creating 10,000 small files cost a
+ * first deploy more than everything else together — and located through the `deploy_blobs` index in the
+ * sandbox database.
+ *
+ * A pack is written to a temporary file while every blob in it is hashed, and moved into place and indexed
+ * (one transaction) only once the whole upload arrived and every blob matched its hash. So a blob the index
+ * names is always complete and verified — which is what lets the manifest step skip it — and a refused or
+ * interrupted upload leaves nothing behind but a temporary file, removed at once or at the next start.
  */
 export class BlobStore {
-  readonly #root: string;
+  readonly #packs: string;
   readonly #tmp: string;
+  readonly #db: Db;
+  readonly #locate;
+  readonly #insert;
+  readonly #missing;
+  /** Which of an upload's blobs to keep: those not stored yet (the parser keeps each hash once). */
+  readonly #plan = (entries: readonly BlobEntry[]): Set<string> =>
+    new Set(this.missing(entries.map((entry) => entry.sha256)));
 
-  constructor(root: string) {
-    this.#root = root;
+  constructor(root: string, db: Db) {
+    this.#packs = join(root, 'packs');
     this.#tmp = join(root, 'tmp');
+    // Temporary packs belong to uploads that can no longer finish.
+    rmSync(this.#tmp, { recursive: true, force: true });
     mkdirSync(this.#tmp, { recursive: true });
-    // All 256 shard directories up front, so storing a blob is a write and a rename, nothing more.
-    for (let shard = 0; shard < 256; shard++)
-      mkdirSync(join(root, shard.toString(16).padStart(2, '0')), { recursive: true });
-  }
-
-  path(sha256: string): string {
-    return join(this.#root, sha256.slice(0, 2), sha256);
-  }
-
-  has(sha256: string): boolean {
-    return existsSync(this.path(sha256));
-  }
-
-  size(sha256: string): number {
-    return statSync(this.path(sha256)).size;
+    mkdirSync(this.#packs, { recursive: true });
+    this.#db = db;
+    this.#locate = db.prepare('SELECT pack, start, size FROM deploy_blobs WHERE sha256 = ?');
+    this.#insert = db.prepare(
+      'INSERT OR IGNORE INTO deploy_blobs (sha256, pack, start, size) VALUES (?, ?, ?, ?)',
+    );
+    this.#missing = db
+      .prepare(
+        `SELECT wanted.value FROM json_each(?) AS wanted
+         WHERE NOT EXISTS (SELECT 1 FROM deploy_blobs WHERE sha256 = wanted.value)`,
+      )
+      .pluck();
+    this.#adoptLooseBlobs(root);
   }
 
   /**
-   * Keeps `bytes` as blob `sha256` after checking that they hash to it. The hash is checked here; the
-   * write and rename go through the thread pool, so a batch's files are created in parallel.
+   * Blobs that earlier versions stored as loose files (`<root>/<aa>/<sha256>`, verified when written) become
+   * one-blob packs, so that deployments made before packs keep being served.
    */
-  async putBytes(sha256: string, bytes: Uint8Array): Promise<void> {
-    if (this.has(sha256)) return;
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== sha256) throw mismatch(sha256, actual, bytes.length);
-    const temp = join(this.#tmp, `${sha256}.${randomBytes(6).toString('hex')}`);
-    await writeFile(temp, bytes, { mode: 0o600 });
-    await rename(temp, this.path(sha256));
-  }
-
-  #place(temp: string, sha256: string): void {
-    renameSync(temp, this.path(sha256));
-  }
-
-  /** Streams `body` to disk, verifying its SHA-256 (and size when the client declared one). */
-  async put(sha256: string, body: Readable, declaredSize: number | undefined): Promise<void> {
-    const temp = join(this.#tmp, `${sha256}.${randomBytes(6).toString('hex')}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    try {
-      await pipeline(
-        body,
-        async function* (chunks: AsyncIterable<Buffer>) {
-          for await (const chunk of chunks) {
-            size += chunk.length;
-            if (size > MAX_FILE_BYTES) {
-              throw new ProjectsError('INVALID_ARGUMENT', `a file may hold at most ${MAX_FILE_BYTES} bytes`, {
-                httpStatus: 413,
-              });
-            }
-            hash.update(chunk);
-            yield chunk;
-          }
-        },
-        createWriteStream(temp, { mode: 0o600 }),
-      );
-      const actual = hash.digest('hex');
-      if (actual !== sha256 || (declaredSize !== undefined && declaredSize !== size)) {
-        throw mismatch(sha256, actual, size);
+  #adoptLooseBlobs(root: string): void {
+    const shards = readdirSync(root).filter((name) => /^[0-9a-f]{2}$/.test(name));
+    for (const shard of shards) {
+      for (const name of readdirSync(join(root, shard)).filter((file) => SHA256_PATTERN.test(file))) {
+        const pack = `${name}.pack`;
+        renameSync(join(root, shard, name), join(this.#packs, pack));
+        this.#insert.run(name, pack, 0, statSync(join(this.#packs, pack)).size);
       }
-      this.#place(temp, sha256);
+      rmSync(join(root, shard), { recursive: true, force: true });
+    }
+  }
+
+  /** The hashes of `hashes` not stored yet, each once, in their first order. */
+  missing(hashes: readonly string[]): string[] {
+    return this.#missing.all(JSON.stringify([...new Set(hashes)])) as string[];
+  }
+
+  has(sha256: string): boolean {
+    return this.#locate.get(sha256) !== undefined;
+  }
+
+  #location(sha256: string): BlobLocation {
+    const location = this.#locate.get(sha256) as BlobLocation | undefined;
+    if (!location) throw new ProjectsError('NOT_FOUND', `blob ${sha256} is not stored`, { httpStatus: 404 });
+    return location;
+  }
+
+  /** The blob's bytes as a stream (serving). */
+  stream(sha256: string): Readable {
+    const { pack, start, size } = this.#location(sha256);
+    if (size === 0) return Readable.from([]);
+    return createReadStream(join(this.#packs, pack), { start, end: start + size - 1 });
+  }
+
+  /** The blob's bytes at once (materializing a worker's small files). */
+  read(sha256: string): Buffer {
+    const { pack, start, size } = this.#location(sha256);
+    const bytes = Buffer.alloc(size);
+    const fd = openSync(join(this.#packs, pack), 'r');
+    try {
+      let done = 0;
+      while (done < size) {
+        const read = readSync(fd, bytes, done, size - done, start + done);
+        if (read === 0) throw new Error(`pack ${pack} ends inside blob ${sha256}`);
+        done += read;
+      }
     } finally {
+      closeSync(fd);
+    }
+    return bytes;
+  }
+
+  /**
+   * Stores one blob streamed on its own (`PUT blobs/<sha256>`). `size` is the declared length; the bytes
+   * must match it and the hash.
+   */
+  put(sha256: string, size: number, body: Readable): Promise<number> {
+    const entries = [{ sha256, size }];
+    return this.#store(body, new BlobStreamParser({ plan: this.#plan, limit: MAX_FILE_BYTES, entries }));
+  }
+
+  /** Stores a batch upload (BLOB_BATCH_TYPE: an index line, then the blobs back to back); answers the count. */
+  putBatch(body: Readable): Promise<number> {
+    return this.#store(body, new BlobStreamParser({ plan: this.#plan, limit: MAX_BATCH_BYTES }));
+  }
+
+  /**
+   * Runs an upload through `parser` into a temporary pack: each chunk's kept bytes are written as they
+   * arrive (one `writev`), while the parser hashes them. Answers how many blobs the upload held.
+   */
+  async #store(body: Readable, parser: BlobStreamParser): Promise<number> {
+    const temp = join(this.#tmp, randomBytes(12).toString('hex'));
+    const fd = openSync(temp, 'w', 0o600);
+    let open = true;
+    try {
+      // A refused upload stops being read but is not destroyed: the error answer still reaches the client.
+      for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+        writeAll(fd, parser.push(chunk as Buffer));
+      }
+      const kept = parser.end();
+      if (kept.length > 0) {
+        // Durable before indexed: the index must never name bytes a crash could lose.
+        await fsyncAsync(fd);
+        closeSync(fd);
+        open = false;
+        this.#commit(temp, kept);
+      }
+      return parser.count;
+    } finally {
+      if (open) closeSync(fd);
       rmSync(temp, { force: true });
     }
   }
+
+  /** Moves a complete, verified pack into place, then indexes its blobs in one transaction. */
+  #commit(temp: string, kept: readonly IndexedBlob[]): void {
+    const pack = `${randomBytes(12).toString('hex')}.pack`;
+    renameSync(temp, join(this.#packs, pack));
+    this.#db.transaction(() => {
+      for (const blob of kept) this.#insert.run(blob.sha256, pack, blob.start, blob.size);
+    })();
+  }
 }
 
-function mismatch(expected: string, actual: string, size: number): ProjectsError {
-  return new ProjectsError('INVALID_ARGUMENT', 'the uploaded bytes do not match their hash', {
-    httpStatus: 422,
-    details: { expected, actual, size },
-  });
+function writeAll(fd: number, slices: readonly Buffer[]): void {
+  if (slices.length === 0) return;
+  const expected = slices.reduce((sum, slice) => sum + slice.length, 0);
+  // libuv retries short writes itself; a short count here is a failing disk.
+  if (writevSync(fd, slices) !== expected) throw new Error('the blob store could not write a pack');
 }

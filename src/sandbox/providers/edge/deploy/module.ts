@@ -43,7 +43,7 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
   async function build(ctx: SandboxContext): Promise<Parts> {
     const root = join(ctx.dataDir, 'edge-serving');
     const store = new DeployStore(ctx.db, envSealer(options.publishSecret));
-    const blobs = new BlobStore(join(root, 'blobs'));
+    const blobs = new BlobStore(join(root, 'blobs'), ctx.db);
     const pool = new WorkerPool({ runtimeDir: join(root, 'runtime'), log: ctx.log });
     const ca = await CertificateAuthority.open(join(root, 'ca'), ctx.now);
     const service = new DeployService({

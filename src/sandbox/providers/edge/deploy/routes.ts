@@ -4,9 +4,7 @@ import type { z } from 'zod';
 import {
   AttachDomainRequest,
   BLOB_BATCH_TYPE,
-  BlobBatchIndex,
   CreateDeploymentRequest,
-  MAX_BATCH_BYTES,
   ManifestRequest,
   PromoteRequest,
   RollbackRequest,
@@ -35,56 +33,18 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   return result.data;
 }
 
+/** The raw body of an upload, which must come with the upload's own media type. */
+function uploadStream(request: FastifyRequest, type: string): Readable {
+  const body = request.body as Readable | undefined;
+  if (!body || typeof body.pipe !== 'function') {
+    throw new ProjectsError('INVALID_ARGUMENT', `send the bytes as ${type}`, { httpStatus: 415 });
+  }
+  return body;
+}
+
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-}
-
-/** Reads a batch's leading JSON index line; the blobs' bytes start after it. */
-function batchIndex(body: Buffer): { index: z.output<typeof BlobBatchIndex>; offset: number } {
-  const newline = body.indexOf(0x0a);
-  const invalid = new ProjectsError('INVALID_ARGUMENT', 'the batch must start with a JSON index line', {
-    httpStatus: 400,
-  });
-  if (newline < 0) throw invalid;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body.subarray(0, newline).toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  return { index: parse(BlobBatchIndex, raw), offset: newline + 1 };
-}
-
-/** Files of one batch created at once; the hash checks before them run on the event loop. */
-const BATCH_WRITE_CONCURRENCY = 16;
-
-/** Splits a batch upload (see BLOB_BATCH_TYPE) and keeps every blob after checking its hash. */
-async function storeBatch(blobs: BlobStore, body: unknown): Promise<number> {
-  if (!Buffer.isBuffer(body)) {
-    throw new ProjectsError('INVALID_ARGUMENT', `send the batch as ${BLOB_BATCH_TYPE}`, { httpStatus: 415 });
-  }
-  const { index, offset: start } = batchIndex(body);
-  if (start + index.reduce((sum, entry) => sum + entry.size, 0) !== body.length) {
-    throw new ProjectsError('INVALID_ARGUMENT', 'the batch length does not match its index', {
-      httpStatus: 400,
-    });
-  }
-  let offset = start;
-  const slices = index.map((entry) => {
-    const slice = { sha256: entry.sha256, bytes: body.subarray(offset, offset + entry.size) };
-    offset += entry.size;
-    return slice;
-  });
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < slices.length) {
-      const slice = slices[next++]!;
-      await blobs.putBytes(slice.sha256, slice.bytes);
-    }
-  };
-  await Promise.all(Array.from({ length: BATCH_WRITE_CONCURRENCY }, lane));
-  return index.length;
 }
 
 /**
@@ -99,14 +59,15 @@ export async function registerDeployRoutes(
   const sites = new WeakMap<FastifyRequest, HostedSite>();
   const siteOf = (request: FastifyRequest): HostedSite => sites.get(request)!;
 
-  // Single blobs arrive as raw bytes and are streamed to disk while hashed, never buffered whole; batches
-  // of small blobs are bounded, so they are read whole.
-  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
-  app.addContentTypeParser(
-    BLOB_BATCH_TYPE,
-    { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES },
-    (_r, body, done) => done(null, body),
-  );
+  // Uploads reach the blob store as raw streams: it hashes and writes them as they arrive, never buffering
+  // a whole body (the store enforces the size limits).
+  const rawStream = (
+    _request: FastifyRequest,
+    payload: Readable,
+    done: (error: null, body: Readable) => void,
+  ) => done(null, payload);
+  app.addContentTypeParser('application/octet-stream', rawStream);
+  app.addContentTypeParser(BLOB_BATCH_TYPE, rawStream);
 
   app.get('/ca.pem', async (_request, reply) => reply.type('application/x-pem-file').send(parts.caPem()));
 
@@ -136,20 +97,18 @@ export async function registerDeployRoutes(
             httpStatus: 400,
           });
         }
-        const body = request.body as Readable | undefined;
-        if (!body || typeof body.pipe !== 'function') {
-          throw new ProjectsError('INVALID_ARGUMENT', 'send the bytes as application/octet-stream', {
-            httpStatus: 415,
+        const length = request.headers['content-length'];
+        if (length === undefined) {
+          throw new ProjectsError('INVALID_ARGUMENT', 'a blob upload needs a Content-Length', {
+            httpStatus: 411,
           });
         }
-        const length = request.headers['content-length'];
-        if (blobs.has(sha256)) body.resume();
-        else await blobs.put(sha256, body, length === undefined ? undefined : Number(length));
+        await blobs.put(sha256, Number(length), uploadStream(request, 'application/octet-stream'));
         return reply.status(201).send({ sha256 });
       });
 
       v1.post('/blob-batches', async (request, reply) => {
-        const stored = await storeBatch(blobs, request.body);
+        const stored = await blobs.putBatch(uploadStream(request, BLOB_BATCH_TYPE));
         return reply.status(201).send({ stored });
       });
 

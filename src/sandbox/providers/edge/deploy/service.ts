@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type {
   AliasResponse,
@@ -79,8 +79,7 @@ export class DeployService {
   }
 
   missing(files: readonly ManifestFile[]): string[] {
-    const hashes = new Set(files.map((file) => file.sha256));
-    return [...hashes].filter((hash) => !this.#o.blobs.has(hash));
+    return this.#o.blobs.missing(files.map((file) => file.sha256));
   }
 
   create(site: HostedSite, request: CreateDeploymentInput): Deployment {
@@ -135,7 +134,7 @@ export class DeployService {
     }
   }
 
-  /** Materializes a worker deployment as files (hard links to the blobs) the child process may read. */
+  /** Materializes a worker deployment as plain files (copied out of the packs) the child process may read. */
   workerSpec(row: DeploymentRow): WorkerSpec {
     if (row.runtime.type !== 'worker') throw new Error('not a worker deployment');
     const dir = join(this.#o.sitesDir, row.id);
@@ -156,11 +155,7 @@ export class DeployService {
   #place(file: ManifestFile, dir: string): void {
     const target = join(dir, file.path);
     mkdirSync(dirname(target), { recursive: true });
-    try {
-      linkSync(this.#o.blobs.path(file.sha256), target);
-    } catch {
-      copyFileSync(this.#o.blobs.path(file.sha256), target);
-    }
+    writeFileSync(target, this.#o.blobs.read(file.sha256));
   }
 
   get(site: HostedSite, id: string): DeploymentRow {

@@ -53,6 +53,13 @@ export const DEPLOY_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX deploy_domains_site ON deploy_domains (site_id);`,
+  // Blobs live in pack files (see blobs.ts); this index says where.
+  `CREATE TABLE deploy_blobs (
+     sha256 TEXT PRIMARY KEY,
+     pack TEXT NOT NULL,
+     start INTEGER NOT NULL,
+     size INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export interface DeploymentRow {

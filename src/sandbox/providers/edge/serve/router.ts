@@ -96,7 +96,7 @@ export class HostRouter {
     const row = target.row;
     if (row.runtime.type === 'static') {
       serveStatic(
-        { file: (path) => this.#store.file(row.id, path), blobPath: (sha) => this.#blobs.path(sha) },
+        { file: (path) => this.#store.file(row.id, path), open: (sha) => this.#blobs.stream(sha) },
         req,
         res,
       );

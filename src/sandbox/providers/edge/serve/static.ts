@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { ManifestFile } from '../../../../protocol/deploy.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -49,7 +49,8 @@ export function candidatePaths(urlPath: string): string[] {
 
 export interface StaticLookup {
   file(path: string): ManifestFile | undefined;
-  blobPath(sha256: string): string;
+  /** The content of a blob, streamed. */
+  open(sha256: string): Readable;
 }
 
 /** Serves a static deployment: GET/HEAD, ETag = the content hash, `404.html` when present. */
@@ -85,5 +86,5 @@ export function serveStatic(lookup: StaticLookup, req: IncomingMessage, res: Ser
     res.end();
     return;
   }
-  createReadStream(lookup.blobPath(file.sha256)).pipe(res);
+  lookup.open(file.sha256).pipe(res);
 }
