@@ -23,7 +23,8 @@ export const Sha256 = z.string().regex(SHA256_PATTERN, 'a lowercase hex SHA-256'
 
 /**
  * Media type of `POST blob-batches`, which uploads many small blobs in one request: one JSON line
- * `[{"sha256":…,"size":…},…]`, then the blobs' bytes back to back in that order.
+ * `[{"sha256":…,"size":…},…]`, then the blobs' bytes back to back in that order. The provider verifies
+ * each blob as it streams in and stores the batch all or nothing (CONTENT_MISMATCH on a wrong hash).
  */
 export const BLOB_BATCH_TYPE = 'application/x-projects-blob-batch';
 export const MAX_BATCH_BYTES = 32 * 1024 * 1024;
