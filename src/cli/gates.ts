@@ -1,4 +1,6 @@
+import type { OrchestratorApi } from '../client/orchestrator.js';
 import { type NextStep, ProjectsError } from '../protocol/errors.js';
+import { askToApprove, describeApproval } from './approval-view.js';
 import { openInBrowser } from './browser.js';
 import type { Factory } from './factory.js';
 
@@ -39,4 +41,56 @@ export async function throughWebGates<T>(
       );
     }
   }
+}
+
+/**
+ * Runs `action` through the orchestrator's approvals. An approval is decided right here when a human is at
+ * the terminal: they see it in full, approve with a typed confirmation (the orchestrator records it as
+ * theirs), and the same request runs again. Nobody else can decide one: the agent gets APPROVAL_REQUIRED,
+ * the id, the page and both next commands (`projects approve apr_…`, then `rerun`). `declined` says what
+ * did not happen when the human says no (e.g. `nothing was bought`).
+ */
+export async function throughApprovals<T>(
+  factory: Factory,
+  api: OrchestratorApi,
+  rerun: NextStep,
+  declined: string,
+  action: () => Promise<T>,
+): Promise<T> {
+  for (let round = 1; ; round++) {
+    try {
+      return await action();
+    } catch (error) {
+      if (!(error instanceof ProjectsError) || error.code !== 'APPROVAL_REQUIRED') throw error;
+      const approvalId = error.details?.approval_id;
+      // A human can say no at the terminal; approving through the orchestrator is one round per gate.
+      if (!factory.interactive || round > MAX_ROUNDS || typeof approvalId !== 'string') {
+        throw error.with({ next: [rerun] });
+      }
+      await decideAtTerminal(factory, api, approvalId, rerun, declined);
+    }
+  }
+}
+
+async function decideAtTerminal(
+  factory: Factory,
+  api: OrchestratorApi,
+  approvalId: string,
+  rerun: NextStep,
+  declined: string,
+): Promise<void> {
+  const approval = await api.approval(approvalId);
+  factory.output.info(`\nThis needs your approval:\n${describeApproval(approval)}\n`);
+  const prompter = await factory.prompter([
+    { command: `projects approve ${approvalId}`, why: 'decide it' },
+    rerun,
+  ]);
+  const decision = await askToApprove(prompter, approval);
+  if (!decision.approved) {
+    await api.decide(approvalId, 'deny', { reason: 'declined at the terminal' });
+    throw new ProjectsError('APPROVAL_DENIED', `you declined: ${approval.title}; ${declined}`, {
+      details: { approval_id: approvalId },
+    });
+  }
+  await api.decide(approvalId, 'approve', { confirmation: decision.confirmation });
 }

@@ -11,3 +11,17 @@ export function parseDuration(text: string): number {
   }
   return amount * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
 }
+
+/** A lifetime in seconds as the largest whole unit a human reads easily: `30 days`, `12 hours`, `90 minutes`. */
+export function describeDuration(seconds: number): string {
+  const units = [
+    ['year', UNIT_SECONDS.y],
+    ['week', UNIT_SECONDS.w],
+    ['day', UNIT_SECONDS.d],
+    ['hour', UNIT_SECONDS.h],
+    ['minute', UNIT_SECONDS.m],
+  ] as const;
+  const [unit, size] = units.find(([, size]) => seconds % size === 0) ?? ['second', 1];
+  const count = seconds / size;
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createApprovedToken } from '../helpers/api-token.js';
 import { BIN } from '../helpers/cli.js';
 import { FaultProxy } from './fault-proxy.js';
 
@@ -145,7 +146,7 @@ async function scenario(victim: 'cli' | 'sandbox', after: boolean): Promise<void
   const project = await api<{ id: string }>(sandbox.url, sandbox.human, 'POST', '/v1/projects', {
     name: 'kill',
   });
-  const token = await api<{ token: string }>(sandbox.url, sandbox.human, 'POST', '/v1/tokens', {
+  const token = await createApprovedToken(sandbox.url, sandbox.human, {
     name: 'agent',
     scopes: ['read', 'provision:free', 'provision:paid'],
     expires_in: 3600,
@@ -158,7 +159,7 @@ async function scenario(victim: 'cli' | 'sandbox', after: boolean): Promise<void
   );
   const env = {
     PROJECTS_HOME: join(root, 'home'),
-    PROJECTS_TOKEN: token.body.token,
+    PROJECTS_TOKEN: token.token,
     PROJECTS_ORCHESTRATOR_URL: sandbox.url,
   };
 

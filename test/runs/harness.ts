@@ -5,6 +5,7 @@ import type { Scope } from '../../src/protocol/scopes.js';
 import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
 import { providerTermsParty } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { ProviderRegistry } from '../../src/sandbox/orchestrator/runs/registry.js';
+import { createApprovedToken } from '../helpers/api-token.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 export interface Answer<T = Record<string, unknown>> {
@@ -50,13 +51,8 @@ export async function startRunsSandbox(
     api,
     human,
     async agentToken(scopes: Scope[]) {
-      const created = await api<{ token: string }>('POST', '/v1/tokens', {
-        name: 'agent',
-        scopes,
-        expires_in: 3600,
-      });
-      if (created.status !== 201) throw new Error(`token not created: ${JSON.stringify(created.body)}`);
-      return created.body.token;
+      return (await createApprovedToken(sandbox.url, human, { name: 'agent', scopes, expires_in: 3600 }))
+        .token;
     },
     acceptTerms(provider: string) {
       const registered = new ProviderRegistry(sandbox.db).get(provider);

@@ -257,7 +257,7 @@ export const COMMANDS: CommandSpec[] = [
     subcommands: [
       {
         name: 'create',
-        summary: 'Create a scoped token (a human gate); printed once',
+        summary: 'Create a scoped token; a human approves it (here, or in the web page); printed once',
         options: [
           { flags: '--name <name>', description: 'a label for the token' },
           {
@@ -267,7 +267,11 @@ export const COMMANDS: CommandSpec[] = [
           },
           { flags: '--expires <duration>', description: 'lifetime, e.g. 30d', default: '30d' },
         ],
-        examples: ['projects token create --name ci --scope read,deploy:preview --expires 30d'],
+        examples: [
+          'projects token create --name ci --scope read,deploy:preview --expires 30d',
+          'projects token create --name agent --scope read,provision:free --json  # no human here: exit 4, apr_… to approve',
+          'projects approve apr_123  # the human approves (or in the web page), then the same create prints the token',
+        ],
         load: async () => (await import('./token/index.js')).create,
       },
       {

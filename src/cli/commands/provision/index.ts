@@ -16,11 +16,10 @@ import type {
   Resource,
 } from '../../../protocol/orchestrator.js';
 import { orchestratorApi } from '../../api.js';
-import { askToApprove, describeApproval } from '../../approval-view.js';
 import type { CommandInput } from '../../command.js';
 import { credentialStore } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
-import { throughWebGates } from '../../gates.js';
+import { throughApprovals, throughWebGates } from '../../gates.js';
 import { readJsonFile, StateDir, writeJsonFile } from '../../local-state.js';
 import type { CommandResult } from '../../output.js';
 import { describePrice, describePricing } from '../../pricing.js';
@@ -48,9 +47,6 @@ export interface ProvisionData {
   credential_names: string[];
   credential_store: string;
 }
-
-/** A human can say no at the terminal; approving through the orchestrator is one round per gate. */
-const MAX_APPROVAL_ROUNDS = 3;
 
 /**
  * `projects provision`: configuration checked against the service's schema → the orchestrator's provision
@@ -171,7 +167,10 @@ async function provisionOnce(
           idempotency_key: key,
           ...(runId ? { run_id: runId } : {}),
         };
-        const answer = await provisionThroughGates(factory, api, projectId, request, rerun);
+        // Web gates (terms, card, provider consent) inside, approvals (a purchase, a look-alike name) outside.
+        const answer = await throughApprovals(factory, api, rerun, 'nothing was bought', () =>
+          throughWebGates(factory, rerun, () => api.provision(projectId, request)),
+        );
         for (const value of Object.values(answer.credentials)) factory.redactor.register(value);
         if (Object.keys(answer.credentials).length)
           await store.putResourceSecrets(projectId, answer.credentials);
@@ -273,56 +272,6 @@ async function confirmFree(
   if (!(await prompter.confirm('Create it?', true))) {
     throw new ProjectsError('INTERRUPTED', 'cancelled; nothing was created');
   }
-}
-
-/**
- * The provision call, through every human gate. Web gates (terms, card, provider consent) are shown and
- * retried by `throughWebGates`. An approval is decided right here when a human is at the terminal: they
- * see it in full, approve with a typed confirmation (the orchestrator records it as theirs), and the same
- * request runs again. Nobody else can decide one: the agent gets APPROVAL_REQUIRED, the id, the page and
- * both next commands.
- */
-async function provisionThroughGates(
-  factory: Factory,
-  api: OrchestratorApi,
-  projectId: string,
-  request: ProvisionRequest,
-  rerun: NextStep,
-): Promise<ProvisionResponse> {
-  for (let round = 1; ; round++) {
-    try {
-      return await throughWebGates(factory, rerun, () => api.provision(projectId, request));
-    } catch (error) {
-      if (!(error instanceof ProjectsError) || error.code !== 'APPROVAL_REQUIRED') throw error;
-      const approvalId = error.details?.approval_id;
-      if (!factory.interactive || round > MAX_APPROVAL_ROUNDS || typeof approvalId !== 'string') {
-        throw error.with({ next: [rerun] });
-      }
-      await decideAtTerminal(factory, api, approvalId, rerun);
-    }
-  }
-}
-
-async function decideAtTerminal(
-  factory: Factory,
-  api: OrchestratorApi,
-  approvalId: string,
-  rerun: NextStep,
-): Promise<void> {
-  const approval = await api.approval(approvalId);
-  factory.output.info(`\nThis needs your approval:\n${describeApproval(approval)}\n`);
-  const prompter = await factory.prompter([
-    { command: `projects approve ${approvalId}`, why: 'decide it' },
-    rerun,
-  ]);
-  const decision = await askToApprove(prompter, approval);
-  if (!decision.approved) {
-    await api.decide(approvalId, 'deny', { reason: 'declined at the terminal' });
-    throw new ProjectsError('APPROVAL_DENIED', `you declined: ${approval.title}; nothing was bought`, {
-      details: { approval_id: approvalId },
-    });
-  }
-  await api.decide(approvalId, 'approve', { confirmation: decision.confirmation });
 }
 
 /** projects.json lists what the project has (no secrets): the committed, reviewable record. */

@@ -2,9 +2,11 @@ import { parseDuration } from '../../../core/duration.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { ApiTokenInfo } from '../../../protocol/oauth.js';
 import { isScope, type Scope, TOKEN_GRANTABLE_SCOPES } from '../../../protocol/scopes.js';
+import { orchestratorApi } from '../../api.js';
 import type { CommandModule } from '../../command.js';
 import { orchestratorSession } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
+import { throughApprovals } from '../../gates.js';
 import type { CommandResult } from '../../output.js';
 
 export interface TokenCreateOptions {
@@ -36,9 +38,17 @@ function parseScopes(text: string | undefined): Scope[] {
   return [...new Set(scopes)] as Scope[];
 }
 
+/** One word for the shell: the rerun command in `next` must work when pasted, whatever the name. */
+function shellWord(text: string): string {
+  return /^[\w.:,@/-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 /**
- * `token create` is a human gate (DESIGN.md §3): only a human at a terminal who types the token's name
- * can create one. No flag, variable or file stands in for that, so an agent cannot mint itself tokens.
+ * `token create` is a human gate (DESIGN.md §3). The orchestrator answers APPROVAL_REQUIRED with an approval
+ * describing exactly this token; a human at this terminal decides it right here by typing the token's name,
+ * anyone else (an agent, CI, `--non-interactive`) gets the approval's id and page and exits 4 — a human
+ * approves (`projects approve apr_…` or the page), then the same command creates the token. One approval
+ * creates one token: a second rerun asks for a new approval.
  */
 export async function runTokenCreate(options: TokenCreateOptions, factory: Factory): Promise<CommandResult> {
   const name = options.name?.trim();
@@ -46,19 +56,17 @@ export async function runTokenCreate(options: TokenCreateOptions, factory: Facto
   const scopes = parseScopes(options.scope);
   const expires = options.expires;
   const expiresIn = parseDuration(expires);
-  const prompter = await factory.prompter([
-    {
-      command: `projects token create --name ${name} --scope ${scopes.join(',')} --expires ${expires}`,
-      why: 'run it at an interactive terminal: creating a token needs a human to confirm',
-    },
-  ]);
-  factory.output.info(`A token named '${name}' with scopes ${scopes.join(', ')}, valid for ${expires}.`);
-  if (!(await prompter.typeToConfirm(`Type the token's name (${name}) to create it:`, name))) {
-    throw new ProjectsError('APPROVAL_DENIED', 'the token was not created: the confirmation did not match');
-  }
+  const rerun = {
+    command: `projects token create --name ${shellWord(name)} --scope ${scopes.join(',')} --expires ${expires}`,
+    why: 'once a human has approved, the same command creates the token and prints it once',
+  };
   const session = orchestratorSession(factory);
-  const created = await session.call((token) =>
-    session.auth.createToken(token, { name, scopes, expires_in: expiresIn }),
+  const created = await throughApprovals(
+    factory,
+    orchestratorApi(factory),
+    rerun,
+    'no token was created',
+    () => session.call((token) => session.auth.createToken(token, { name, scopes, expires_in: expiresIn })),
   );
   factory.redactor.register(created.token);
   factory.output.info(`Created ${created.id}. Its value is shown once, below; store it now.`);

@@ -15,6 +15,7 @@ import { requirePrincipal, requireScope } from '../principal.js';
 import { auditIdentity } from './audit.js';
 import { hashSecret, newId } from './crypto.js';
 import type { ApiToken, IdentityStore } from './store.js';
+import { passTokenGate } from './token-approval.js';
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -42,10 +43,13 @@ function requireHuman(principal: Principal, what: string): void {
   }
 }
 
-/** Scoped API tokens for CI and agents: created (value shown once), listed, revoked. Stored hashed. */
+/**
+ * Scoped API tokens for CI and agents: created through a human's approval (token-approval.ts; the value is
+ * shown once), listed, revoked. Stored hashed.
+ */
 export function registerApiTokens(app: FastifyInstance, ctx: SandboxContext, store: IdentityStore): void {
   app.post('/v1/tokens', async (request, reply) => {
-    // Creating a credential is a gate: it needs the `approve` scope, which only a human's login carries.
+    // Only a human's login may ask (it carries `approve`, which no token can); a human must then approve.
     const principal = requireScope(request, 'approve');
     requireHuman(principal, 'create tokens');
     const parsed = CreateApiTokenRequest.safeParse(request.body);
@@ -64,15 +68,18 @@ export function registerApiTokens(app: FastifyInstance, ctx: SandboxContext, sto
         details: { requested: beyond, granted: principal.scopes },
       });
     }
+    const asked = { ...parsed.data, scopes: [...new Set(parsed.data.scopes)] };
+    const id = newId('tok_');
+    const approvalId = passTokenGate(ctx, principal, asked, id);
     const now = ctx.now();
     const value = newSecret(TOKEN_PREFIXES.apiToken);
     const token: ApiToken = {
-      id: newId('tok_'),
+      id,
       userId: principal.userId,
-      name: parsed.data.name,
-      scopes: [...new Set(parsed.data.scopes)],
+      name: asked.name,
+      scopes: asked.scopes,
       createdAt: now,
-      expiresAt: now + parsed.data.expires_in * 1000,
+      expiresAt: now + asked.expires_in * 1000,
       lastUsedAt: null,
       revokedAt: null,
     };
@@ -82,7 +89,12 @@ export function registerApiTokens(app: FastifyInstance, ctx: SandboxContext, sto
       actor: principal.actor,
       action: 'api_token.create',
       subject: token.id,
-      details: { name: token.name, scopes: token.scopes, expires_at: iso(token.expiresAt) },
+      details: {
+        name: token.name,
+        scopes: token.scopes,
+        expires_at: iso(token.expiresAt),
+        approval_id: approvalId,
+      },
     });
     const created: CreatedApiToken = { ...tokenInfo(token), token: value };
     return reply.status(201).header('cache-control', 'no-store').send(created);
