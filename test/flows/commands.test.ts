@@ -338,5 +338,22 @@ describe('approve and status', () => {
     expect(status.data.pending_approvals).toHaveLength(1);
     expect(status.data.spend.this_month.currency).toBe('usd');
     expect(status.next?.[0]?.command).toMatch(/^projects approve apr_/);
+    // Spend against the caps: in the data, and in what a human reads.
+    expect(status.data.budget?.limits).toMatchObject({
+      global_monthly_cap: 50_000,
+      provider_monthly_cap: 10_000,
+    });
+    const text = status.human?.((await import('../../src/cli/style.js')).plainStyle) ?? '';
+    expect(text).toMatch(/all projects, \d{4}-\d{2}: \$\d+\.\d{2} of \$500\.00 \(global cap\)/);
+  });
+
+  it('refuses decision flags without an approval id instead of ignoring them', async () => {
+    const { dir } = await newProject();
+    const error = await failure(
+      runApprove({ deny: true, reason: 'no', web: false }, factoryIn(dir, { tty: true }).factory),
+    );
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe('--deny, --reason needs the id of an approval');
   });
 });

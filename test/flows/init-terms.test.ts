@@ -62,7 +62,7 @@ describe('init and the orchestrator terms', () => {
       },
     });
     const next = (gated.json().next as { command: string }[]).map((step) => step.command);
-    expect(next).toEqual([`open ${termsUrl()}`, 'projects init "shop" --json']);
+    expect(next).toEqual([`open ${termsUrl()}`, 'projects init shop --json']);
     expect(readdirSync(dir)).toEqual([]);
     expect(projectCount()).toBe(0);
   });

@@ -21,7 +21,10 @@ export interface ApproveOptions {
  */
 export async function runApprove(options: ApproveOptions, factory: Factory): Promise<CommandResult> {
   const api = orchestratorApi(factory);
-  if (!options.id) return listPending(await api.approvals('pending'));
+  if (!options.id) {
+    assertNoDecisionFlags(options);
+    return listPending(await api.approvals('pending'));
+  }
   const approval = await api.approval(options.id);
   if (options.web) return openPage(factory, approval);
   if (approval.status !== 'pending') {
@@ -45,6 +48,20 @@ export async function runApprove(options: ApproveOptions, factory: Factory): Pro
   return decided(
     await api.decide(approval.id, 'approve', { confirmation: decision.confirmation, reason: options.reason }),
   );
+}
+
+/** `--deny`, `--reason` and `--web` act on one approval: without an id they would be silently ignored. */
+function assertNoDecisionFlags(options: ApproveOptions): void {
+  const given = [
+    options.deny && '--deny',
+    options.reason !== undefined && '--reason',
+    options.web && '--web',
+  ].filter((flag): flag is string => typeof flag === 'string');
+  if (given.length === 0) return;
+  throw new ProjectsError('INVALID_ARGUMENT', `${given.join(', ')} needs the id of an approval`, {
+    details: { flags: given },
+    next: [{ command: 'projects approve', why: 'list the pending approvals and their ids' }],
+  });
 }
 
 function listPending(approvals: Approval[]): CommandResult {

@@ -12,6 +12,7 @@ import { throughWebGates } from '../../gates.js';
 import { readJsonFile, StateDir, writeFileAtomic, writeJsonFile } from '../../local-state.js';
 import type { CommandResult } from '../../output.js';
 import { PROJECT_FILE, type ProjectFile, STATE_DIR } from '../../project.js';
+import { commandLine } from '../../shell.js';
 import { agentsBlock, SKILL_PATH, skillFile } from './agent-guide.js';
 import { ensureSandbox } from './sandbox.js';
 
@@ -106,13 +107,13 @@ async function existingProject(
 }
 
 function rerunCommand(options: InitOptions, factory: Factory): string {
-  const parts = ['projects init'];
-  if (options.name) parts.push(JSON.stringify(options.name));
-  if (options.template) parts.push(`--template ${options.template}`);
-  if (options.sandbox) parts.push('--sandbox');
-  if (factory.globals.orchestrator) parts.push(`--orchestrator ${factory.globals.orchestrator}`);
-  if (factory.globals.json) parts.push('--json');
-  return parts.join(' ');
+  const words = ['projects', 'init'];
+  if (options.name) words.push(options.name);
+  if (options.template) words.push('--template', options.template);
+  if (options.sandbox) words.push('--sandbox');
+  if (factory.globals.orchestrator) words.push('--orchestrator', factory.globals.orchestrator);
+  if (factory.globals.json) words.push('--json');
+  return commandLine(words);
 }
 
 function templateOf(file: ProjectFile | undefined): TemplateName | undefined {

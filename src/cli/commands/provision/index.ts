@@ -25,6 +25,7 @@ import type { CommandResult } from '../../output.js';
 import { describePrice, describePricing } from '../../pricing.js';
 import type { ProjectFile, ProjectRef } from '../../project.js';
 import { resolveService } from '../../service-ref.js';
+import { commandLine } from '../../shell.js';
 import type { Style } from '../../style.js';
 
 export interface ProvisionOptions {
@@ -80,7 +81,7 @@ export async function runProvision(
   };
   await confirmFree(factory, service, options);
   const rerun: NextStep = {
-    command: commandLine(options, factory),
+    command: rerunCommand(options, factory),
     why: 'rerun once a human has decided; it never buys twice',
   };
   const outcome = await provisionOnce(factory, api, project, { service, body, runId, rerun });
@@ -319,15 +320,13 @@ function storeLabel(store: string): string {
   return 'in the credential store';
 }
 
-function commandLine(options: ProvisionOptions, factory: Factory): string {
-  const quote = (value: string) =>
-    /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-  const parts = ['projects provision', quote(options.service)];
-  if (options.name !== undefined) parts.push('--name', quote(options.name));
-  for (const pair of options.config) parts.push('--config', quote(pair));
-  if (options.maxPrice !== undefined) parts.push('--max-price', quote(options.maxPrice));
-  if (factory.globals.json) parts.push('--json');
-  return parts.join(' ');
+function rerunCommand(options: ProvisionOptions, factory: Factory): string {
+  const words = ['projects', 'provision', options.service];
+  if (options.name !== undefined) words.push('--name', options.name);
+  for (const pair of options.config) words.push('--config', pair);
+  if (options.maxPrice !== undefined) words.push('--max-price', options.maxPrice);
+  if (factory.globals.json) words.push('--json');
+  return commandLine(words);
 }
 
 export function run(factory: Factory, { args, options }: CommandInput): Promise<CommandResult> {
