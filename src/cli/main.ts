@@ -36,9 +36,16 @@ export async function main(argv: string[], deps: MainDependencies = {}): Promise
     color: !argv.includes('--no-color'),
   };
   let exitCode = 0;
-  const program = buildProgram(io, argv, early.json, async (spec, path, input, globals) => {
-    exitCode = await runCommand(spec, path, input, new Factory(io, env, cwd, globals), deps.interrupted);
-  });
+  const chain = commandChain(argv);
+  prefetchCommand(chain, argv);
+  const program = buildProgram(
+    io,
+    commandsToRegister(chain),
+    early.json,
+    async (spec, path, input, globals) => {
+      exitCode = await runCommand(spec, path, input, new Factory(io, env, cwd, globals), deps.interrupted);
+    },
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -69,7 +76,7 @@ type Dispatch = (
   globals: GlobalOptions,
 ) => Promise<void>;
 
-function buildProgram(io: IOStreams, argv: string[], json: boolean, dispatch: Dispatch): Command {
+function buildProgram(io: IOStreams, commands: CommandSpec[], json: boolean, dispatch: Dispatch): Command {
   const program = new Command('projects')
     .description('From a repository to a live, paid deployment, with a human in charge of money and terms.')
     .version(cliVersion(), '-V, --version')
@@ -108,7 +115,7 @@ function buildProgram(io: IOStreams, argv: string[], json: boolean, dispatch: Di
         '            6 frozen, 7 conflict, 8 unavailable, 130 interrupted.',
       ].join('\n'),
     );
-  for (const spec of commandsToRegister(argv)) addCommand(program, spec, spec.name, dispatch);
+  for (const spec of commands) addCommand(program, spec, spec.name, dispatch);
   return program;
 }
 
@@ -120,16 +127,37 @@ const GLOBAL_VALUE_OPTIONS = new Set(['--orchestrator', '--project', '--token'])
  * and help costs more than most commands' own work, so when argv names a command only that one is built;
  * help and unknown words (which need the full list for suggestions) get them all.
  */
-function commandsToRegister(argv: string[]): CommandSpec[] {
-  for (let index = 0; index < argv.length; index++) {
+function commandsToRegister(chain: CommandSpec[]): CommandSpec[] {
+  return chain.length ? chain.slice(0, 1) : COMMANDS;
+}
+
+/** The commands argv names (`token create` → [token, create]), up to its first word that is not one. */
+function commandChain(argv: string[]): CommandSpec[] {
+  const chain: CommandSpec[] = [];
+  let specs: CommandSpec[] | undefined = COMMANDS;
+  for (let index = 0; index < argv.length && specs; index++) {
     const word = argv[index] as string;
     if (GLOBAL_VALUE_OPTIONS.has(word)) index++;
     else if (!word.startsWith('-')) {
-      const spec = findCommand(COMMANDS, word);
-      return spec ? [spec] : COMMANDS;
+      const spec: CommandSpec | undefined = findCommand(specs, word);
+      if (!spec) break;
+      chain.push(spec);
+      specs = spec.subcommands;
     }
   }
-  return COMMANDS;
+  return chain;
+}
+
+/**
+ * Starts loading the named command's module while commander parses argv, so that reading its files
+ * overlaps with that work; the dispatch later awaits the same (cached) module. Not for help requests.
+ */
+function prefetchCommand(chain: CommandSpec[], argv: string[]): void {
+  if (argv.some((arg) => arg === '--help' || arg === '-h')) return;
+  chain
+    .at(-1)
+    ?.load?.()
+    .catch(() => undefined); // a failure surfaces when the dispatch loads it again
 }
 
 function findCommand(specs: CommandSpec[], word: string): CommandSpec | undefined {
@@ -234,13 +262,7 @@ function helpCommand(path: string): string {
 
 /** The command words of argv, for the envelope of a usage error (`projects bogus` → `bogus`). */
 function commandPath(argv: string[]): string {
-  const words: string[] = [];
-  let specs: CommandSpec[] | undefined = COMMANDS;
-  for (const word of argv.filter((arg) => !arg.startsWith('-'))) {
-    const spec: CommandSpec | undefined = specs && findCommand(specs, word);
-    if (!spec) break;
-    words.push(spec.name);
-    specs = spec.subcommands;
-  }
-  return words.join(' ');
+  return commandChain(argv)
+    .map((spec) => spec.name)
+    .join(' ');
 }

@@ -90,7 +90,8 @@ export class HttpClient {
     if (request.idempotencyKey) headers['idempotency-key'] = request.idempotencyKey;
     const body = encodeBody(request, headers);
     this.log(`→ ${method} ${url} ${describeHeaders(headers)}`);
-    const started = performance.now();
+    // Date.now, not performance.now: the first use of `performance` loads Node's perf_hooks (~1 ms).
+    const started = Date.now();
     let response: TransportResponse;
     try {
       response = await send(new URL(url), {
@@ -102,7 +103,7 @@ export class HttpClient {
     } catch (error) {
       throw this.unreachable(url, error);
     }
-    const elapsed = Math.round(performance.now() - started);
+    const elapsed = Date.now() - started;
     this.log(`← ${response.status} ${method} ${url} (${elapsed} ms, ${response.text.length} bytes)`);
     const parsed = parseJson(response.text);
     if (response.status < 200 || response.status >= 300) {

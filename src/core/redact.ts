@@ -1,4 +1,4 @@
-import { SECRET_SHAPE } from '../protocol/secrets.js';
+import { SECRET_SHAPE } from '../protocol/secret-shape.js';
 
 export const REDACTED = '[redacted]';
 

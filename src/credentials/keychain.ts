@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { SecretBackend } from './types.js';
 
@@ -98,7 +98,10 @@ export class KeychainBackend implements SecretBackend {
   }
 
   private start(): ChildProcess {
-    const keyringPath = createRequire(import.meta.url).resolve('@napi-rs/keyring');
+    const require = createRequire(import.meta.url);
+    const keyringPath = require.resolve('@napi-rs/keyring');
+    // Loaded here, not at the top: node:child_process costs ~3 ms, and with the file store it is never used.
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const child = spawn(
       process.execPath,
       ['-e', CHILD_SOURCE, keyringPath, this.options.service ?? KEYCHAIN_SERVICE],

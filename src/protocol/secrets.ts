@@ -1,27 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { SecretPrefix } from './secret-shape.js';
 
-/**
- * Every secret this system issues starts with one of these prefixes, so that the redaction layer can
- * recognise a secret it was never told about (defence in depth on top of registering known values).
- *   pat_  orchestrator access token       prt_  orchestrator refresh token
- *   ptok_ orchestrator API token (CI)     dvc_  device code
- *   pvat_ provider account token          pvrt_ provider refresh token
- *   dtok_ deploy token                    rsk_  resource secret key (e.g. data store credential)
- *   whsec_ signing secret                 pcode_ authorization code
- */
-export const SECRET_PREFIXES = [
-  'pat',
-  'prt',
-  'ptok',
-  'dvc',
-  'pvat',
-  'pvrt',
-  'dtok',
-  'rsk',
-  'whsec',
-  'pcode',
-] as const;
-export type SecretPrefix = (typeof SECRET_PREFIXES)[number];
+export { SECRET_PREFIXES, SECRET_SHAPE, type SecretPrefix } from './secret-shape.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -32,6 +12,3 @@ export function newSecret(prefix: SecretPrefix): string {
   for (const byte of bytes) body += ALPHABET[byte % 62];
   return `${prefix}_${body}`;
 }
-
-/** Matches any value shaped like a secret issued by this system. */
-export const SECRET_SHAPE = new RegExp(`\\b(?:${SECRET_PREFIXES.join('|')})_[A-Za-z0-9]{16,}`, 'g');
