@@ -2,6 +2,10 @@ import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Approval, ProvisionResponse } from '../../src/protocol/orchestrator.js';
 import { ApprovalSchema, ProvisionResponseSchema } from '../../src/protocol/orchestrator.js';
+import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
+import { ORCHESTRATOR_TERMS } from '../../src/sandbox/orchestrator/identity/terms.js';
+import { ProjectStore } from '../../src/sandbox/orchestrator/runs/projects.js';
+import { acceptOrchestratorTerms } from '../helpers/sandbox.js';
 import { type Answer, approvalIdOf, type RunsSandbox, startRunsSandbox } from './harness.js';
 
 type ErrorAnswer = Answer['body'];
@@ -212,5 +216,38 @@ describe('provision runs over real HTTP', () => {
       code: 'BUDGET_EXCEEDED',
       details: { price: 900, max_price: 500 },
     });
+  });
+});
+
+describe('the orchestrator terms at purchase', () => {
+  it('buys nothing more after a new version of the terms until the human accepted it', async () => {
+    const sandbox = await startRunsSandbox({ orchestratorTermsAccepted: false });
+    try {
+      // The user accepted an earlier version and made the project then; the terms changed since.
+      new IdentityStore(sandbox.db).acceptTerms(
+        sandbox.user.id,
+        ORCHESTRATOR_TERMS.party,
+        '2020-01-01',
+        Date.now(),
+      );
+      const project = new ProjectStore(sandbox.db).create(sandbox.user.id, 'older', new Date()).id;
+      sandbox.acceptTerms('data');
+      const ask = { service: 'data/kv:starter', idempotency_key: 'idem-terms-0001' };
+      const provision = () => sandbox.api('POST', `/v1/projects/${project}/provision`, ask);
+
+      const gated = await provision();
+      expect(gated.status).toBe(403);
+      expect(gated.body.error).toMatchObject({
+        code: 'TOS_REQUIRED',
+        details: { url: `${sandbox.url}/terms`, party: 'orchestrator', version: ORCHESTRATOR_TERMS.version },
+      });
+      expect(resources(sandbox, project)).toBe(0);
+
+      acceptOrchestratorTerms(sandbox.db, sandbox.user.id);
+      expect((await provision()).status).toBe(201);
+      expect(resources(sandbox, project)).toBe(1);
+    } finally {
+      await sandbox.close();
+    }
   });
 });

@@ -63,10 +63,10 @@ interface Attempt {
 }
 
 /**
- * A provision run: quote → exact intent (S1) → policy → approval gate → provider terms → account link →
- * payment token → resource. Each gate answers with its code and where a human satisfies it; a rerun of
- * the same command finds the decision (bound to the plan hash) and, through the idempotency key,
- * never buys twice.
+ * A provision run: quote → exact intent (S1) → policy → approval gate → terms (the orchestrator's, the
+ * provider's) → account link → payment token → resource. Each gate answers with its code and where a human
+ * satisfies it; a rerun of the same command finds the decision (bound to the plan hash) and, through the
+ * idempotency key, never buys twice.
  */
 export class Provisioner {
   constructor(private readonly deps: ProvisionDeps) {}
@@ -206,6 +206,9 @@ export class Provisioner {
   private async buy(attempt: Attempt, quote: Quote, approval: Approval | null): Promise<ProvisionRecord> {
     const { principal, provider, service, project, request } = attempt;
     const { ctx } = this.deps;
+    // The orchestrator's own terms as well as the provider's: after a new version (init asked for an older
+    // one), nothing more is bought until the human accepted it.
+    requireTermsAccepted(ctx, principal.userId, 'orchestrator');
     requireTermsAccepted(ctx, principal.userId, { providerId: provider.id, version: provider.termsVersion });
     const accountToken = await this.deps.accounts.tokenFor(principal, provider);
     const payment = quote.price > 0 ? await this.paymentFor(attempt, quote) : undefined;
