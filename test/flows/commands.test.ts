@@ -197,6 +197,13 @@ describe('provision', () => {
     );
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.details?.issues).toEqual([expect.objectContaining({ path: '/name' })]);
+    // A mistyped setting is named, not silently dropped (the services' schemas list every setting).
+    const typo = await failure(
+      runProvision({ service: 'data/kv:starter', config: ['nmae=cache'] }, factoryIn(dir).factory),
+    );
+    expect(typo.details?.issues).toEqual([
+      { path: '/nmae', message: 'is not a known setting (known: name)' },
+    ]);
     expect(existsSync(join(dir, '.projects/journal.json'))).toBe(false);
   });
 

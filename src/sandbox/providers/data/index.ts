@@ -38,7 +38,7 @@ const TIERS = {
 const PRO_MONTHLY_PRICE = 900;
 const MAX_KEY_LENGTH = 512;
 
-const KvConfiguration = z.object({
+const KvConfiguration = z.strictObject({
   name: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)

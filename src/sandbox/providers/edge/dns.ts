@@ -37,7 +37,7 @@ const RecordInput = z
     }
   });
 
-const ZoneConfiguration = z.object({
+const ZoneConfiguration = z.strictObject({
   domain: z.string().min(3).max(253).describe('A domain registered at this provider in the same account'),
 });
 type ZoneConfiguration = z.infer<typeof ZoneConfiguration>;

@@ -17,7 +17,7 @@ const SITE_PLANS = {
 
 const SITE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 
-const SiteConfiguration = z.object({
+const SiteConfiguration = z.strictObject({
   name: z
     .string()
     .regex(SITE_NAME)

@@ -72,7 +72,7 @@ const SHORT_LABEL_MAX = 4;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const REGISTRATION_YEARS = 1;
 
-const DomainConfiguration = z.object({
+const DomainConfiguration = z.strictObject({
   name: z.string().min(3).max(253).describe('The exact domain to register, e.g. superseal.club'),
 });
 type DomainConfiguration = z.infer<typeof DomainConfiguration>;
