@@ -127,6 +127,18 @@ describe('init', () => {
     expect(error.next.map((step) => step.command)).toContain('projects init --sandbox');
   });
 
+  it('without any orchestrator, offers a human the local sandbox', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'projects-app-'));
+    const { factory } = testFactory({ cwd: dir, tty: true });
+    const { asked } = answerPrompts(factory, [false]);
+    const error = await failure(runInit({ sandbox: false }, factory));
+    expect(asked).toEqual([
+      'No orchestrator is configured. Start the local sandbox orchestrator and use it?',
+    ]);
+    expect(error.code).toBe('NOT_INITIALIZED');
+    expect(existsSync(join(dir, 'projects.json'))).toBe(false);
+  });
+
   it('creates the project and its files, and is safe to run again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'projects-app-'));
     writeFileSync(join(dir, 'AGENTS.md'), '# Rules of this repo\n');
@@ -338,8 +350,14 @@ describe('approve and status', () => {
       ),
     );
     const list = await runApprove({ deny: false, web: false }, factoryIn(dir).factory);
-    const approvals = (list.data as { approvals: { title: string; status: string }[] }).approvals;
-    expect(approvals.some((approval) => approval.status === 'pending')).toBe(true);
+    const approvals = (list.data as { approvals: { id: string; status: string; url: string }[] }).approvals;
+    const pending = approvals.find((approval) => approval.status === 'pending');
+    expect(pending).toBeDefined();
+    // --web hands the human the page; with no desktop to open it on, the page is printed.
+    const web = factoryIn(dir, { tty: true });
+    const shown = await runApprove({ id: pending?.id, deny: false, web: true }, web.factory);
+    expect(shown.data).toMatchObject({ url: `${sandbox.url}/approvals/${pending?.id}`, opened: false });
+    expect(web.io.err()).toContain(`Open ${sandbox.url}/approvals/${pending?.id} to decide.`);
 
     const status = await runStatus(factoryIn(dir, { env: { CI: '1' } }).factory);
     expect(status.data.pending_approvals).toHaveLength(1);
