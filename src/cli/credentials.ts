@@ -1,5 +1,4 @@
 import { OrchestratorAuthClient } from '../client/auth.js';
-import type { HttpClient } from '../client/http.js';
 import { OrchestratorSession } from '../client/session.js';
 import { type CredentialStore, normalizeOrchestratorUrl, openCredentialStore } from '../credentials/store.js';
 import type { Factory } from './factory.js';
@@ -60,13 +59,4 @@ export function orchestratorSession(
     byOrchestrator.set(orchestrator, session);
   }
   return session;
-}
-
-/**
- * Calls the orchestrator with this command's credential: `orchestratorCall(factory, (http) => http.get(…))`.
- * A stored login whose access token is refused is refreshed once and the call retried.
- */
-export function orchestratorCall<T>(factory: Factory, action: (http: HttpClient) => Promise<T>): Promise<T> {
-  const session = orchestratorSession(factory);
-  return session.call((token) => action(factory.http(session.orchestrator, token)));
 }

@@ -1,4 +1,13 @@
-import type { Budget } from '../protocol/money.js';
+import type {
+  AuditEvent,
+  AuditVerification,
+  Budget,
+  CreateRunRequest,
+  FreezeState,
+  Run,
+  UpdateBudgetRequest,
+  UpdateBudgetResponse,
+} from '../protocol/money.js';
 import type {
   Approval,
   ApprovalStatus,
@@ -7,6 +16,8 @@ import type {
   ProjectStatus,
   ProvisionRequest,
   ProvisionResponse,
+  PublishGrant,
+  PublishGrantRequest,
 } from '../protocol/orchestrator.js';
 import type { HttpClient } from './http.js';
 
@@ -22,6 +33,15 @@ export interface CatalogQuery {
 /** The zod schemas load on first use only: importing zod costs a CLI tens of milliseconds of startup. */
 function schemas(): Promise<typeof import('../protocol/orchestrator.js')> {
   return import('../protocol/orchestrator.js');
+}
+
+function moneySchemas(): Promise<typeof import('../protocol/money.js')> {
+  return import('../protocol/money.js');
+}
+
+export interface AuditQuery {
+  since?: string | undefined;
+  run?: string | undefined;
 }
 
 const segment = encodeURIComponent;
@@ -61,10 +81,67 @@ export class OrchestratorApi {
     );
   }
 
+  /** The publish grant the provider requires before a production change (APPROVAL_REQUIRED until decided). */
+  async publishGrant(projectId: string, request: PublishGrantRequest): Promise<PublishGrant> {
+    const { PublishGrantSchema } = await schemas();
+    return this.call((http) =>
+      http.post(`/v1/projects/${segment(projectId)}/publish-grants`, request, { schema: PublishGrantSchema }),
+    );
+  }
+
   /** Spend this month against the caps, and whether spending is frozen (the money side of the API). */
   async budget(): Promise<Budget> {
-    const { BudgetSchema } = await import('../protocol/money.js');
+    const { BudgetSchema } = await moneySchemas();
     return this.call((http) => http.get('/v1/budget', { schema: BudgetSchema }));
+  }
+
+  /** Lowers apply at once; a raise becomes an approval (`pending`). */
+  async updateBudget(changes: UpdateBudgetRequest): Promise<UpdateBudgetResponse> {
+    const { UpdateBudgetResponseSchema } = await moneySchemas();
+    return this.call((http) => http.post('/v1/budget', changes, { schema: UpdateBudgetResponseSchema }));
+  }
+
+  async startRun(request: CreateRunRequest): Promise<Run> {
+    const { RunSchema } = await moneySchemas();
+    return this.call((http) => http.post('/v1/runs', request, { schema: RunSchema }));
+  }
+
+  async endRun(id: string): Promise<Run> {
+    const { RunSchema } = await moneySchemas();
+    return this.call((http) => http.post(`/v1/runs/${segment(id)}/end`, {}, { schema: RunSchema }));
+  }
+
+  /** The kill switch (S4): anyone holding a credential may pull it. */
+  async freeze(reason?: string): Promise<FreezeState> {
+    const { FreezeStateSchema } = await moneySchemas();
+    return this.call((http) =>
+      http.post('/v1/freeze', reason ? { reason } : {}, { schema: FreezeStateSchema }),
+    );
+  }
+
+  /** Lifting the freeze is a human gate: APPROVAL_REQUIRED until a human decided. */
+  async unfreeze(): Promise<FreezeState> {
+    const { FreezeStateSchema } = await moneySchemas();
+    return this.call((http) => http.post('/v1/unfreeze', {}, { schema: FreezeStateSchema }));
+  }
+
+  async freezeState(): Promise<FreezeState> {
+    const { FreezeStateSchema } = await moneySchemas();
+    return this.call((http) => http.get('/v1/freeze', { schema: FreezeStateSchema }));
+  }
+
+  async auditEvents(query: AuditQuery = {}): Promise<AuditEvent[]> {
+    const { AuditListSchema } = await moneySchemas();
+    const list = await this.call((http) =>
+      http.get('/v1/audit', { query: { ...query }, schema: AuditListSchema }),
+    );
+    return list.events;
+  }
+
+  /** The orchestrator re-computes its hash chain (S5). */
+  async verifyAudit(): Promise<AuditVerification> {
+    const { AuditVerificationSchema } = await moneySchemas();
+    return this.call((http) => http.get('/v1/audit/verify', { schema: AuditVerificationSchema }));
   }
 
   async approvals(status?: ApprovalStatus): Promise<Approval[]> {

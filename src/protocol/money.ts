@@ -195,6 +195,7 @@ export type CreateRunRequest = z.infer<typeof CreateRunRequestSchema>;
 export type Run = z.infer<typeof RunSchema>;
 export type Limits = z.infer<typeof LimitsSchema>;
 export type UpdateBudgetRequest = z.infer<typeof UpdateBudgetRequestSchema>;
+export type UpdateBudgetResponse = z.infer<typeof UpdateBudgetResponseSchema>;
 export type Budget = z.infer<typeof BudgetSchema>;
 export type FreezeState = z.infer<typeof FreezeStateSchema>;
 export type AuditEvent = z.infer<typeof AuditEventSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEPLOYMENT_ID_PATTERN } from './deploy.js';
 import { Quote as ProviderQuote, Service } from './provider.js';
 
 /**
@@ -194,6 +195,24 @@ export const ProjectStatusSchema = z
   })
   .meta({ id: 'ProjectStatus' });
 
+/** `POST /v1/projects/:id/publish-grants`: the orchestrator's word that a production change may happen. */
+export const PublishGrantRequestSchema = z
+  .object({
+    provider: z.string().min(1),
+    site_id: z.string().min(1),
+    deployment_id: z.string().regex(DEPLOYMENT_ID_PATTERN),
+  })
+  .meta({ id: 'PublishGrantRequest' });
+
+export const PublishGrantSchema = z
+  .object({
+    grant: z.string(),
+    expires_at: z.string(),
+    authorized_by: z.enum(['scope', 'approval']),
+    approval_id: z.string().nullable(),
+  })
+  .meta({ id: 'PublishGrant' });
+
 /** Every schema published in docs/schema/, by file name. */
 export const PUBLISHED_SCHEMAS = {
   Money: MoneySchema,
@@ -212,6 +231,8 @@ export const PUBLISHED_SCHEMAS = {
   ProvisionRequest: ProvisionRequestSchema,
   ProvisionResponse: ProvisionResponseSchema,
   RotateResponse: RotateResponseSchema,
+  PublishGrantRequest: PublishGrantRequestSchema,
+  PublishGrant: PublishGrantSchema,
 } as const;
 
 export type Money = z.infer<typeof MoneySchema>;
@@ -225,3 +246,5 @@ export type Approval = z.infer<typeof ApprovalSchema>;
 export type ApprovalStatus = z.infer<typeof ApprovalStatusSchema>;
 export type ProvisionRequest = z.infer<typeof ProvisionRequestSchema>;
 export type ProvisionResponse = z.infer<typeof ProvisionResponseSchema>;
+export type PublishGrantRequest = z.infer<typeof PublishGrantRequestSchema>;
+export type PublishGrant = z.infer<typeof PublishGrantSchema>;

@@ -126,7 +126,7 @@ describe('projects deploy', () => {
           "SELECT confirmation FROM runs_approvals WHERE kind = 'deploy_production' AND status = 'pending'",
         )
         .get() as { confirmation: string } | undefined;
-      confirmation = io.err().includes('to publish it to production') ? pending?.confirmation : undefined;
+      confirmation = io.err().includes('exactly to approve') ? pending?.confirmation : undefined;
       if (!confirmation) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(confirmation).toMatch(/^dpl_/);

@@ -1,8 +1,8 @@
 import { formatMoney } from '../../../core/money.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { AuditEvent } from '../../../protocol/money.js';
+import { orchestratorApi } from '../../api.js';
 import type { CommandInput } from '../../command.js';
-import { orchestratorCall } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
 import { table } from '../../style.js';
@@ -19,18 +19,12 @@ export async function runAudit(options: AuditOptions, factory: Factory): Promise
 }
 
 async function list(options: AuditOptions, factory: Factory): Promise<CommandResult> {
-  const { AuditListSchema } = await import('../../../protocol/money.js');
-  const { events } = await orchestratorCall(factory, (http) =>
-    http.get('/v1/audit', { query: { since: options.since, run: options.run }, schema: AuditListSchema }),
-  );
+  const events = await orchestratorApi(factory).auditEvents({ since: options.since, run: options.run });
   return { data: { events }, human: () => renderEvents(events) };
 }
 
 async function verify(factory: Factory): Promise<CommandResult> {
-  const { AuditVerificationSchema } = await import('../../../protocol/money.js');
-  const result = await orchestratorCall(factory, (http) =>
-    http.get('/v1/audit/verify', { schema: AuditVerificationSchema }),
-  );
+  const result = await orchestratorApi(factory).verifyAudit();
   if (!result.ok && result.first_bad) {
     const bad = result.first_bad;
     throw new ProjectsError(

@@ -1,7 +1,7 @@
 import { formatMoney, parseUsd } from '../../../core/money.js';
 import type { Budget, UpdateBudgetRequest } from '../../../protocol/money.js';
+import { orchestratorApi } from '../../api.js';
 import type { CommandInput } from '../../command.js';
-import { orchestratorCall } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
 import { table } from '../../style.js';
@@ -16,15 +16,13 @@ export interface BudgetOptions {
  * lowers at once and turns any raise into a human gate, so an agent can tighten but never loosen.
  */
 export async function runBudget(options: BudgetOptions, factory: Factory): Promise<CommandResult> {
-  const { BudgetSchema, UpdateBudgetResponseSchema } = await import('../../../protocol/money.js');
+  const api = orchestratorApi(factory);
   const warnings: string[] = [];
   if (Object.keys(options.changes).length > 0) {
-    const updated = await orchestratorCall(factory, (http) =>
-      http.post('/v1/budget', options.changes, { schema: UpdateBudgetResponseSchema }),
-    );
+    const updated = await api.updateBudget(options.changes);
     if (updated.applied.length) factory.output.info(`Lowered: ${updated.applied.join(', ')}`);
   }
-  const budget = await orchestratorCall(factory, (http) => http.get('/v1/budget', { schema: BudgetSchema }));
+  const budget = await api.budget();
   if (budget.frozen) warnings.push('spending is frozen; `projects unfreeze` (a human gate) lifts it');
   return { data: budget, human: () => renderBudget(budget), warnings };
 }

@@ -1,5 +1,5 @@
+import { orchestratorApi } from '../../api.js';
 import type { CommandInput } from '../../command.js';
-import { orchestratorCall } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
 
@@ -9,10 +9,7 @@ import type { CommandResult } from '../../output.js';
  * approval is refused from the acknowledgement on. Lifting it is a human gate (`projects unfreeze`).
  */
 export async function runFreeze(reason: string | undefined, factory: Factory): Promise<CommandResult> {
-  const { FreezeStateSchema } = await import('../../../protocol/money.js');
-  const state = await orchestratorCall(factory, (http) =>
-    http.post('/v1/freeze', reason ? { reason } : {}, { schema: FreezeStateSchema }),
-  );
+  const state = await orchestratorApi(factory).freeze(reason);
   return {
     data: state,
     human: () =>

@@ -1,16 +1,13 @@
 import { formatMoney } from '../../../core/money.js';
 import { ProjectsError } from '../../../protocol/errors.js';
+import { orchestratorApi } from '../../api.js';
 import type { CommandInput } from '../../command.js';
-import { orchestratorCall } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
 
 /** `projects run end [id]`: ends the run (default: PROJECTS_RUN_ID); its unspent budget can no longer be used. */
 export async function runRunEnd(runId: string, factory: Factory): Promise<CommandResult> {
-  const { RunSchema } = await import('../../../protocol/money.js');
-  const ended = await orchestratorCall(factory, (http) =>
-    http.post(`/v1/runs/${encodeURIComponent(runId)}/end`, {}, { schema: RunSchema }),
-  );
+  const ended = await orchestratorApi(factory).endRun(runId);
   return {
     data: ended,
     human: () =>

@@ -1,7 +1,7 @@
 import { formatMoney, parseUsd } from '../../../core/money.js';
 import { ProjectsError } from '../../../protocol/errors.js';
+import { orchestratorApi } from '../../api.js';
 import type { CommandInput } from '../../command.js';
-import { orchestratorCall } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
 
@@ -16,20 +16,13 @@ export interface RunStartOptions {
  * only the id, so `export PROJECTS_RUN_ID=$(projects run start --budget 25)` works.
  */
 export async function runRunStart(options: RunStartOptions, factory: Factory): Promise<CommandResult> {
-  const { RunSchema } = await import('../../../protocol/money.js');
   const projectId = factory.project()?.config.project_id;
-  const run = await orchestratorCall(factory, (http) =>
-    http.post(
-      '/v1/runs',
-      {
-        budget: options.budget,
-        currency: 'usd',
-        ttl: options.ttl,
-        ...(projectId ? { project_id: projectId } : {}),
-      },
-      { schema: RunSchema },
-    ),
-  );
+  const run = await orchestratorApi(factory).startRun({
+    budget: options.budget,
+    currency: 'usd',
+    ttl: options.ttl,
+    ...(projectId ? { project_id: projectId } : {}),
+  });
   factory.output.info(
     `Run ${run.id}: budget ${formatMoney(run.budget, run.currency)}, until ${run.expires_at}`,
   );

@@ -1,6 +1,6 @@
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { FreezeState } from '../../../protocol/money.js';
-import { orchestratorCall } from '../../credentials.js';
+import { orchestratorApi } from '../../api.js';
 import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
 import { runApprove } from '../approve/index.js';
@@ -16,19 +16,15 @@ const RERUN = {
  * the approval to relay — an agent can never lift a freeze on its own.
  */
 export async function runUnfreeze(factory: Factory): Promise<CommandResult> {
-  const { FreezeStateSchema } = await import('../../../protocol/money.js');
+  const api = orchestratorApi(factory);
   try {
-    return lifted(
-      await orchestratorCall(factory, (http) => http.post('/v1/unfreeze', {}, { schema: FreezeStateSchema })),
-    );
+    return lifted(await api.unfreeze());
   } catch (error) {
     const approvalId = approvalOf(error);
     if (!approvalId || !factory.interactive)
       throw error instanceof ProjectsError ? error.with({ next: [RERUN] }) : error;
     await runApprove({ id: approvalId, deny: false, web: false }, factory);
-    return lifted(
-      await orchestratorCall(factory, (http) => http.get('/v1/freeze', { schema: FreezeStateSchema })),
-    );
+    return lifted(await api.freezeState());
   }
 }
 

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { DEPLOYMENT_ID_PATTERN } from '../../../protocol/deploy.js';
 import { ProjectsError } from '../../../protocol/errors.js';
+import {
+  type PublishGrant,
+  type PublishGrantRequest,
+  PublishGrantRequestSchema,
+} from '../../../protocol/orchestrator.js';
 import { mintPublishGrant } from '../../../protocol/publish-grant.js';
 import type { Principal } from '../../../protocol/scopes.js';
 import type { SandboxContext, SandboxModule } from '../../context.js';
@@ -20,22 +23,8 @@ import { ResourceStore } from '../runs/resources.js';
  * deployment id). A human's own login is not enough by itself: an agent in the same shell holds it too.
  */
 
-export const PublishGrantRequest = z.object({
-  provider: z.string().min(1),
-  site_id: z.string().min(1),
-  deployment_id: z.string().regex(DEPLOYMENT_ID_PATTERN),
-});
-export type PublishGrantRequest = z.infer<typeof PublishGrantRequest>;
-
-export interface PublishGrantAnswer {
-  grant: string;
-  expires_at: string;
-  authorized_by: 'scope' | 'approval';
-  approval_id: string | null;
-}
-
 function parseBody(body: unknown): PublishGrantRequest {
-  const parsed = PublishGrantRequest.safeParse(body ?? {});
+  const parsed = PublishGrantRequestSchema.safeParse(body ?? {});
   if (!parsed.success) {
     throw new ProjectsError('INVALID_ARGUMENT', 'the request body is invalid', {
       httpStatus: 400,
@@ -51,7 +40,7 @@ function authorize(
   principal: Principal,
   projectId: string,
   body: PublishGrantRequest,
-): Pick<PublishGrantAnswer, 'authorized_by' | 'approval_id'> {
+): Pick<PublishGrant, 'authorized_by' | 'approval_id'> {
   if (principal.kind === 'token' && principal.scopes.includes('deploy:production')) {
     return { authorized_by: 'scope', approval_id: null };
   }
@@ -117,7 +106,7 @@ export function publishModule(options: { providers: readonly SandboxProvider[] }
           projectId: project.id,
           now: ctx.now(),
         };
-        let authorized: Pick<PublishGrantAnswer, 'authorized_by' | 'approval_id'>;
+        let authorized: Pick<PublishGrant, 'authorized_by' | 'approval_id'>;
         try {
           authorized = authorize(ctx, principal, project.id, body);
         } catch (error) {
@@ -142,7 +131,7 @@ export function publishModule(options: { providers: readonly SandboxProvider[] }
           result: 'ok',
           details: { site: body.site_id, provider: body.provider, ...authorized },
         });
-        const answer: PublishGrantAnswer = { grant, expires_at: expiresAt.toISOString(), ...authorized };
+        const answer: PublishGrant = { grant, expires_at: expiresAt.toISOString(), ...authorized };
         return reply.status(201).send(answer);
       });
     },
