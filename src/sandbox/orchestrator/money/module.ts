@@ -151,7 +151,7 @@ function registerBudget(app: FastifyInstance, ctx: SandboxContext): void {
     try {
       await requestLimitRaise(ctx, principal, limits, raise);
     } catch (error) {
-      throw error instanceof ProjectsError ? withDetails(error, { applied, pending: raise }) : error;
+      throw error instanceof ProjectsError ? error.with({ details: { applied, pending: raise } }) : error;
     }
     return { limits: await currentLimits(ctx, principal.userId), applied };
   });
@@ -182,14 +182,4 @@ function registerFreeze(app: FastifyInstance, ctx: SandboxContext): void {
 
 function currentLimits(ctx: SandboxContext, userId: string): Promise<Limits> {
   return ctx.storage.transaction((tx) => getLimits(tx, userId));
-}
-
-/** The same refusal with more context for the caller (e.g. which lowered limits did apply). */
-function withDetails(error: ProjectsError, details: Record<string, unknown>): ProjectsError {
-  return new ProjectsError(error.code, error.message, {
-    details: { ...error.details, ...details },
-    next: error.next,
-    httpStatus: error.httpStatus,
-    cause: error,
-  });
 }
