@@ -1,12 +1,17 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { ProjectsError } from '../protocol/errors.js';
+import {
+  CIPHER,
+  createKeyFile,
+  decrypt,
+  encrypt,
+  readIfExists,
+  readKeyFile,
+  writePrivateFile,
+} from './cipher.js';
 import { withFileLock } from './lock.js';
 import type { SecretBackend } from './types.js';
 
 const FORMAT = 'projects-credentials-fallback';
-const CIPHER = 'aes-256-gcm';
 
 /**
  * The file's clear-text header. `fallback: true` and `notice` say what the file is to anyone who opens
@@ -34,24 +39,6 @@ export interface FileStoreOptions {
   keyPath: string;
   /** Why the fallback is used, written into the file's notice. */
   reason: string;
-}
-
-/** Writes a file readable by its owner only, atomically (a crash never leaves half a file). */
-function writePrivateFile(path: string, data: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, data, { mode: 0o600 });
-  chmodSync(temp, 0o600);
-  renameSync(temp, path);
-}
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 function undecryptable(path: string): ProjectsError {
@@ -110,15 +97,20 @@ export class EncryptedFileBackend implements SecretBackend {
     const text = readIfExists(this.options.path);
     if (text === undefined) return new Map();
     const file = JSON.parse(text) as EncryptedFile;
-    const key = this.readKey();
+    const key = readKeyFile(this.options.keyPath);
     if (!key || file.format !== FORMAT) throw undecryptable(this.options.path);
     const { iv, tag, ciphertext, ...header } = file;
     try {
-      const decipher = createDecipheriv(CIPHER, key, Buffer.from(iv, 'base64'));
-      decipher.setAAD(Buffer.from(JSON.stringify(header)));
-      decipher.setAuthTag(Buffer.from(tag, 'base64'));
-      const clear = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]);
-      return new Map(Object.entries(JSON.parse(clear.toString('utf8')) as Record<string, string>));
+      const clear = decrypt(
+        key,
+        {
+          iv: Buffer.from(iv, 'base64'),
+          tag: Buffer.from(tag, 'base64'),
+          ciphertext: Buffer.from(ciphertext, 'base64'),
+        },
+        JSON.stringify(header),
+      );
+      return new Map(Object.entries(JSON.parse(clear) as Record<string, string>));
     } catch {
       throw undecryptable(this.options.path);
     }
@@ -135,31 +127,19 @@ export class EncryptedFileBackend implements SecretBackend {
   }
 
   private save(entries: Map<string, string>): void {
-    const key = this.readKey() ?? this.createKey();
+    const key = readKeyFile(this.options.keyPath) ?? createKeyFile(this.options.keyPath);
     const header = this.header();
-    const iv = randomBytes(12);
-    const cipher = createCipheriv(CIPHER, key, iv);
-    cipher.setAAD(Buffer.from(JSON.stringify(header)));
-    const clear = Buffer.from(JSON.stringify(Object.fromEntries(entries)), 'utf8');
-    const ciphertext = Buffer.concat([cipher.update(clear), cipher.final()]);
+    const { iv, tag, ciphertext } = encrypt(
+      key,
+      JSON.stringify(Object.fromEntries(entries)),
+      JSON.stringify(header),
+    );
     const file: EncryptedFile = {
       ...header,
       iv: iv.toString('base64'),
-      tag: cipher.getAuthTag().toString('base64'),
+      tag: tag.toString('base64'),
       ciphertext: ciphertext.toString('base64'),
     };
     writePrivateFile(this.options.path, `${JSON.stringify(file, null, 2)}\n`);
-  }
-
-  private readKey(): Buffer | undefined {
-    const text = readIfExists(this.options.keyPath);
-    const key = text === undefined ? undefined : Buffer.from(text.trim(), 'base64');
-    return key?.length === 32 ? key : undefined;
-  }
-
-  private createKey(): Buffer {
-    const key = randomBytes(32);
-    writePrivateFile(this.options.keyPath, `${key.toString('base64')}\n`);
-    return key;
   }
 }

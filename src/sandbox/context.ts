@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from './db.js';
 import type { OrchestratorStorage } from './orchestrator/storage/unit-of-work.js';
+import type { SealedColumn, SecretBox } from './secret-box.js';
 
 /** What every sandbox module (the orchestrator, each provider) is handed. */
 export interface SandboxContext {
@@ -8,6 +9,8 @@ export interface SandboxContext {
   db: Db;
   /** The orchestrator's repositories (docs/architecture.md, "Storage"); the one way its modules store data. */
   storage: OrchestratorStorage;
+  /** Seals secrets the sandbox must produce again before they go into the database (secret-box.ts). */
+  secrets: SecretBox;
   /** Directory for files besides the database (deployment blobs, CA keys…). */
   dataDir: string;
   /** The root URL of the sandbox HTTP server, e.g. http://127.0.0.1:4780 — known once it listens. */
@@ -24,6 +27,8 @@ export interface SandboxModule {
   name: string;
   /** Ordered SQL migrations for the tables this module owns (prefix them with the module's short name). */
   migrations: readonly string[];
+  /** Columns whose values the module stores sealed with `ctx.secrets`; clear values are sealed at start. */
+  sealedColumns?: readonly SealedColumn[];
   /** URL prefix the module's routes are mounted under (`''` for the orchestrator, `/providers/<id>` for providers). */
   prefix: string;
   /** Routes, encapsulated under `prefix` (a Fastify plugin). */

@@ -254,14 +254,17 @@ export interface SandboxStatus {
 
 /** Provider health checks are signed like any orchestrator call: their API accepts nothing else. */
 async function providerSecrets(sandboxDir: string): Promise<Map<string, string>> {
-  const [{ sandboxDatabasePath }, { readProviderSecrets }, { default: Database }] = await Promise.all([
-    import('./db.js'),
-    import('./provider-secrets.js'),
-    import('better-sqlite3'),
-  ]);
+  const [{ sandboxDatabasePath }, { readProviderSecrets }, { openSecretBox }, { default: Database }] =
+    await Promise.all([
+      import('./db.js'),
+      import('./provider-secrets.js'),
+      import('./secret-box.js'),
+      import('better-sqlite3'),
+    ]);
   const db = new Database(sandboxDatabasePath(sandboxDir), { readonly: true, fileMustExist: true });
   try {
-    return new Map(readProviderSecrets(db).map((provider) => [provider.id, provider.signingSecret]));
+    const providers = readProviderSecrets(db, openSecretBox(sandboxDir));
+    return new Map(providers.map((provider) => [provider.id, provider.signingSecret]));
   } finally {
     db.close();
   }

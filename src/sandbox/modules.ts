@@ -1,6 +1,7 @@
 import type { SandboxModule } from './context.js';
 import { openDatabase, sandboxDatabasePath } from './db.js';
 import { ensureProviderSecrets, type SandboxProvider } from './provider-secrets.js';
+import { openSecretBox } from './secret-box.js';
 
 export type { SandboxProvider } from './provider-secrets.js';
 
@@ -22,7 +23,7 @@ const ORCHESTRATOR_MODULES: readonly ((env: OrchestratorEnv) => Promise<SandboxM
       import('./orchestrator/runs/registry.js'),
     ]);
     // The terms pages of providers name them from the runs module's provider registry.
-    return identityModule({ providerTerms: (db, id) => new ProviderRegistry(db).find(id) });
+    return identityModule({ providerTerms: (ctx, id) => new ProviderRegistry(ctx.db, ctx.secrets).find(id) });
   },
   async () => (await import('./orchestrator/audit/module.js')).auditModule(),
   async ({ providers }) =>
@@ -62,6 +63,7 @@ export async function loadSandbox(options: LoadModulesOptions): Promise<SandboxC
   try {
     providers = ensureProviderSecrets(
       db,
+      openSecretBox(options.dataDir),
       SANDBOX_PROVIDERS.map((provider) => provider.id),
     );
   } finally {

@@ -4,6 +4,7 @@ import type { SandboxContext, SandboxModule } from './context.js';
 import { type Db, migrate, openDatabase, sandboxDatabasePath } from './db.js';
 import { sqliteStorage } from './orchestrator/storage/sqlite/index.js';
 import type { OrchestratorStorage } from './orchestrator/storage/unit-of-work.js';
+import { openSecretBox, sealClearValues } from './secret-box.js';
 
 export interface SandboxOptions {
   /** Directory holding `sandbox.db` and module files. */
@@ -31,6 +32,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const context: SandboxContext = {
     db,
     storage: sqliteStorage(db),
+    secrets: openSecretBox(options.dataDir),
     dataDir: options.dataDir,
     baseUrl: () => url,
     endpoints: new Map(),
@@ -50,6 +52,11 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       .send({ error: { code, message: status >= 500 ? 'internal error' : (error as Error).message } });
   });
   for (const module of options.modules) migrate(db, module.name, module.migrations);
+  sealClearValues(
+    db,
+    context.secrets,
+    options.modules.flatMap((module) => module.sealedColumns ?? []),
+  );
   for (const module of options.modules) {
     if (module.registerRoot) await module.registerRoot(app, context);
     await app.register(async (scoped) => module.register(scoped, context), { prefix: module.prefix });

@@ -37,7 +37,7 @@ export async function startFaultSandbox(provider: string, providerTimeoutMs = 60
   let offset = 0;
   const sandbox = await startRunsSandbox({ now: () => Date.now() + offset });
   delete process.env.PROJECTS_PROVIDER_TIMEOUT_MS;
-  const registry = new ProviderRegistry(sandbox.db);
+  const registry = new ProviderRegistry(sandbox.db, sandbox.context.secrets);
   const registered = registry.get(provider);
   const proxy = await new FaultProxy(registered.baseUrl).start();
   registry.upsert({ ...registered, baseUrl: proxy.url }, new Date());

@@ -34,6 +34,11 @@ export interface TestSandboxOptions extends Partial<Pick<SandboxOptions, 'now' |
    * past `projects init` has. False for tests of that gate itself.
    */
   orchestratorTermsAccepted?: boolean;
+  /**
+   * The data directory, owned by the caller and kept on close, so that a test can start the sandbox again
+   * on the same state (as `sandbox stop` then `start` does). Default: a fresh one, removed on close.
+   */
+  dataDir?: string;
 }
 
 /**
@@ -41,8 +46,8 @@ export interface TestSandboxOptions extends Partial<Pick<SandboxOptions, 'now' |
  * free loopback port, with its own temp data directory and a human (`user`) whose password the test knows.
  */
 export async function startTestSandbox(options: TestSandboxOptions = {}): Promise<TestSandbox> {
-  const { orchestratorTermsAccepted = true, ...sandboxOptions } = options;
-  const dataDir = mkdtempSync(join(tmpdir(), 'projects-sandbox-'));
+  const { orchestratorTermsAccepted = true, dataDir: given, ...sandboxOptions } = options;
+  const dataDir = given ?? mkdtempSync(join(tmpdir(), 'projects-sandbox-'));
   const modules = sandboxOptions.modules ?? (await loadSandboxModules({ dataDir }));
   const sandbox = await startSandbox({ ...sandboxOptions, dataDir, port: 0, modules });
   const credentials = { email: 'human@example.test', password: randomBytes(12).toString('base64url') };
@@ -60,7 +65,7 @@ export async function startTestSandbox(options: TestSandboxOptions = {}): Promis
       ).tokens.access_token,
     close: async () => {
       await sandbox.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!given) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

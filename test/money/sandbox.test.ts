@@ -39,7 +39,9 @@ describe('money in the composed sandbox', () => {
     const token = sandbox.accessToken();
     const run = await api('POST', '/v1/runs', token, { budget: 2000, ttl: '1h' });
     expect(run.status).toBe(201);
-    const provider = readProviderSecrets(sandbox.db).find((entry) => entry.id === 'data');
+    const provider = readProviderSecrets(sandbox.db, sandbox.context.secrets).find(
+      (entry) => entry.id === 'data',
+    );
     expect(provider).toBeDefined();
     const issued = await issuePaymentToken(sandbox.storage, {
       userId: sandbox.user.id,

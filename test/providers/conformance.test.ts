@@ -11,7 +11,8 @@ const run = promisify(execFile);
 describe('provider conformance suite', () => {
   let sandbox: TestSandbox;
   const secretOf = (id: string) =>
-    readProviderSecrets(sandbox.db).find((provider) => provider.id === id)!.signingSecret;
+    readProviderSecrets(sandbox.db, sandbox.context.secrets).find((provider) => provider.id === id)!
+      .signingSecret;
   const baseOf = (id: string) => `${sandbox.url}/providers/${id}/`;
 
   beforeAll(async () => {

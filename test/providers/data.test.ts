@@ -23,7 +23,9 @@ describe('data provider: KV store over HTTP', () => {
 
   beforeAll(async () => {
     sandbox = await startTestSandbox();
-    const secret = readProviderSecrets(sandbox.db).find((provider) => provider.id === 'data')!.signingSecret;
+    const secret = readProviderSecrets(sandbox.db, sandbox.context.secrets).find(
+      (provider) => provider.id === 'data',
+    )!.signingSecret;
     client = new ProviderClient({
       baseUrl: `${sandbox.url}/providers/data/`,
       secret,

@@ -14,7 +14,9 @@ describe('edge provider: domains, zones, sites', () => {
 
   beforeAll(async () => {
     sandbox = await startTestSandbox();
-    const secret = readProviderSecrets(sandbox.db).find((provider) => provider.id === 'edge')!.signingSecret;
+    const secret = readProviderSecrets(sandbox.db, sandbox.context.secrets).find(
+      (provider) => provider.id === 'edge',
+    )!.signingSecret;
     client = new ProviderClient({
       baseUrl: `${sandbox.url}/providers/edge/`,
       secret,

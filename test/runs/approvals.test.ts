@@ -20,6 +20,7 @@ import {
   AUDIT_MIGRATIONS,
   MONEY_MIGRATIONS,
 } from '../../src/sandbox/orchestrator/storage/sqlite/migrations.js';
+import { openSecretBox } from '../../src/sandbox/secret-box.js';
 
 /** The approval store over a real SQLite file, with a clock the test moves. */
 describe('approvals: expiry, single use and decision listeners', () => {
@@ -39,6 +40,7 @@ describe('approvals: expiry, single use and decision listeners', () => {
     ctx = {
       db,
       storage: sqliteStorage(db),
+      secrets: openSecretBox(dir),
       dataDir: dir,
       baseUrl: () => 'http://127.0.0.1:1',
       endpoints: new Map(),

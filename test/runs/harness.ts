@@ -55,7 +55,7 @@ export async function startRunsSandbox(
         .token;
     },
     acceptTerms(provider: string) {
-      const registered = new ProviderRegistry(sandbox.db).get(provider);
+      const registered = new ProviderRegistry(sandbox.db, sandbox.context.secrets).get(provider);
       store.acceptTerms(sandbox.user.id, providerTermsParty(provider), registered.termsVersion, Date.now());
     },
     addCard() {
@@ -92,7 +92,7 @@ export async function registerBrokenProvider(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  new ProviderRegistry(sandbox.db).upsert(
+  new ProviderRegistry(sandbox.db, sandbox.context.secrets).upsert(
     {
       id,
       name: id,

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { SandboxContext } from '../../context.js';
-import type { Db } from '../../db.js';
 import { csrfField, html } from '../web/html.js';
 import { auditIdentity } from './audit.js';
 import { IdentityStore } from './store.js';
@@ -21,7 +20,7 @@ export interface ProviderTerms {
 }
 
 /** Looks a provider up in the orchestrator's provider registry (injected: the registry is another module's). */
-export type ProviderTermsLookup = (db: Db, providerId: string) => ProviderTerms | undefined;
+export type ProviderTermsLookup = (ctx: SandboxContext, providerId: string) => ProviderTerms | undefined;
 
 /** How a provider's terms are named in acceptance records (the party). */
 export function providerTermsParty(providerId: string): string {
@@ -83,7 +82,7 @@ export function registerTerms(
 ): void {
   function termsFor(providerId: string | undefined): TermsPage {
     if (providerId === undefined) return { ...ORCHESTRATOR_TERMS, path: '/terms', text: ORCHESTRATOR_TEXT };
-    const provider = providerTerms(ctx.db, providerId);
+    const provider = providerTerms(ctx, providerId);
     if (!provider)
       throw new ProjectsError('NOT_FOUND', `no provider '${providerId}' is registered`, { httpStatus: 404 });
     return {

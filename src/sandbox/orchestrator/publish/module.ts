@@ -77,7 +77,7 @@ export function publishModule(options: { providers: readonly SandboxProvider[] }
     migrations: [],
     async register(app, ctx) {
       const projects = new ProjectStore(ctx.db);
-      const resources = new ResourceStore(ctx.db);
+      const resources = new ResourceStore(ctx.db, ctx.secrets);
       app.post<{ Params: { id: string } }>('/v1/projects/:id/publish-grants', async (request, reply) => {
         const principal = requireScope(request, 'deploy:preview');
         const body = parseBody(request.body);

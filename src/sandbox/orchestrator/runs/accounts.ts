@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Principal } from '../../../protocol/scopes.js';
 import type { Db } from '../../db.js';
+import type { SealedColumn, SecretBox } from '../../secret-box.js';
 import type { ProviderCalls } from './provider-calls.js';
 import type { RegisteredProvider } from './registry.js';
 
@@ -29,12 +30,16 @@ CREATE TABLE runs_account_links (
   expires_at TEXT NOT NULL
 )`;
 
+/** The provider-issued account tokens: presented again on every call, so sealed rather than hashed. */
+export const ACCOUNT_TOKENS: SealedColumn = { table: 'runs_provider_accounts', column: 'access_token' };
+
 /** How long a link request (and the provider's consent page) stays valid. */
 const LINK_TTL_MS = 15 * 60 * 1000;
 
 export class Accounts {
   constructor(
     private readonly db: Db,
+    private readonly secrets: SecretBox,
     private readonly calls: ProviderCalls,
     private readonly baseUrl: () => string,
     private readonly now: () => number,
@@ -45,7 +50,7 @@ export class Accounts {
     const linked = this.db
       .prepare('SELECT access_token FROM runs_provider_accounts WHERE user_id = ? AND provider = ?')
       .get(principal.userId, provider.id) as { access_token: string } | undefined;
-    if (linked) return linked.access_token;
+    if (linked) return this.secrets.open(linked.access_token, ACCOUNT_TOKENS);
     const pending = this.pendingConsent(principal.userId, provider.id);
     if (pending) throw consentRequired(provider, pending);
     return this.requestAccount(principal, provider);
@@ -115,7 +120,13 @@ export class Accounts {
          ON CONFLICT (user_id, provider) DO UPDATE SET account_id = excluded.account_id,
            access_token = excluded.access_token, linked_at = excluded.linked_at`,
       )
-      .run(userId, provider.id, token.account_id, token.access_token, new Date(this.now()).toISOString());
+      .run(
+        userId,
+        provider.id,
+        token.account_id,
+        this.secrets.seal(token.access_token, ACCOUNT_TOKENS),
+        new Date(this.now()).toISOString(),
+      );
     return token.access_token;
   }
 

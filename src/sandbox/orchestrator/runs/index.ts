@@ -1,6 +1,6 @@
 import type { SandboxModule } from '../../context.js';
 import { acceptForms } from '../identity/web-session.js';
-import { ACCOUNTS_MIGRATION, Accounts } from './accounts.js';
+import { ACCOUNT_TOKENS, ACCOUNTS_MIGRATION, Accounts } from './accounts.js';
 import { registerApprovalRoutes } from './approval-routes.js';
 import { APPROVAL_CLAIMS_MIGRATION, APPROVALS_MIGRATION } from './approvals.js';
 import { Catalog } from './catalog.js';
@@ -10,9 +10,14 @@ import { PROJECTS_MIGRATION, ProjectStore } from './projects.js';
 import { ProviderCalls } from './provider-calls.js';
 import { Provisioner } from './provision.js';
 import { QUOTES_MIGRATION, QuoteStore } from './quotes.js';
-import { type ProviderRegistration, ProviderRegistry, REGISTRY_MIGRATION } from './registry.js';
+import {
+  type ProviderRegistration,
+  ProviderRegistry,
+  REGISTERED_SIGNING_SECRETS,
+  REGISTRY_MIGRATION,
+} from './registry.js';
 import { ResourceActions } from './resource-actions.js';
-import { RESOURCES_MIGRATION, ResourceStore } from './resources.js';
+import { RESOURCE_CREDENTIALS, RESOURCES_MIGRATION, ResourceStore } from './resources.js';
 import { registerCatalogRoutes, registerProjectRoutes, registerProvisionRoutes } from './routes.js';
 
 export { type ApprovalInput, createApproval, gateOnApproval, onApprovalDecided } from './approvals.js';
@@ -47,16 +52,17 @@ export function runsModule(options: RunsModuleOptions): SandboxModule {
       INFLIGHT_MIGRATION,
       APPROVAL_CLAIMS_MIGRATION,
     ],
+    sealedColumns: [REGISTERED_SIGNING_SECRETS, ACCOUNT_TOKENS, RESOURCE_CREDENTIALS],
     prefix: '',
     async register(app, ctx) {
-      const registry = new ProviderRegistry(ctx.db);
+      const registry = new ProviderRegistry(ctx.db, ctx.secrets);
       const calls = new ProviderCalls(options.orchestratorId ?? 'sandbox', ctx.now, {
         timeoutMs: options.providerTimeoutMs,
       });
       const catalog = new Catalog(registry, calls, ctx.now);
       const projects = new ProjectStore(ctx.db);
-      const resources = new ResourceStore(ctx.db);
-      const accounts = new Accounts(ctx.db, calls, ctx.baseUrl, ctx.now);
+      const resources = new ResourceStore(ctx.db, ctx.secrets);
+      const accounts = new Accounts(ctx.db, ctx.secrets, calls, ctx.baseUrl, ctx.now);
       const provisioner = new Provisioner({
         ctx,
         registry,
@@ -78,7 +84,7 @@ export function runsModule(options: RunsModuleOptions): SandboxModule {
       registerPages(app, ctx, registry, accounts);
     },
     async onListen(ctx) {
-      new ProviderRegistry(ctx.db).seed(ctx.baseUrl(), options.providers, new Date(ctx.now()));
+      new ProviderRegistry(ctx.db, ctx.secrets).seed(ctx.baseUrl(), options.providers, new Date(ctx.now()));
       return async () => {};
     },
   };

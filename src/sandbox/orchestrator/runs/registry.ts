@@ -1,5 +1,6 @@
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Db } from '../../db.js';
+import type { SealedColumn, SecretBox } from '../../secret-box.js';
 
 /** What the sandbox composition hands over for each reference provider it mounts. */
 export interface ProviderRegistration {
@@ -42,8 +43,14 @@ interface ProviderRow {
   terms_version: string;
 }
 
+/** The orchestrator signs every call to a provider with these, so it keeps them sealed, not hashed. */
+export const REGISTERED_SIGNING_SECRETS: SealedColumn = { table: 'runs_providers', column: 'signing_secret' };
+
 export class ProviderRegistry {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: SecretBox,
+  ) {}
 
   /**
    * Records the sandbox's own providers once the server listens (their URLs carry the port). A platform
@@ -74,19 +81,23 @@ export class ProviderRegistry {
            signing_secret = excluded.signing_secret, terms_url = excluded.terms_url,
            terms_version = excluded.terms_version, updated_at = excluded.updated_at`,
       )
-      .run({ ...provider, updatedAt: now.toISOString() });
+      .run({
+        ...provider,
+        signingSecret: this.secrets.seal(provider.signingSecret, REGISTERED_SIGNING_SECRETS),
+        updatedAt: now.toISOString(),
+      });
   }
 
   list(): RegisteredProvider[] {
     const rows = this.db.prepare('SELECT * FROM runs_providers ORDER BY id').all() as ProviderRow[];
-    return rows.map(toProvider);
+    return rows.map((row) => this.#toProvider(row));
   }
 
   find(id: string): RegisteredProvider | undefined {
     const row = this.db.prepare('SELECT * FROM runs_providers WHERE id = ?').get(id) as
       | ProviderRow
       | undefined;
-    return row && toProvider(row);
+    return row && this.#toProvider(row);
   }
 
   get(id: string): RegisteredProvider {
@@ -99,15 +110,15 @@ export class ProviderRegistry {
     }
     return provider;
   }
-}
 
-function toProvider(row: ProviderRow): RegisteredProvider {
-  return {
-    id: row.id,
-    name: row.name,
-    baseUrl: row.base_url,
-    signingSecret: row.signing_secret,
-    termsUrl: row.terms_url,
-    termsVersion: row.terms_version,
-  };
+  #toProvider(row: ProviderRow): RegisteredProvider {
+    return {
+      id: row.id,
+      name: row.name,
+      baseUrl: row.base_url,
+      signingSecret: this.secrets.open(row.signing_secret, REGISTERED_SIGNING_SECRETS),
+      termsUrl: row.terms_url,
+      termsVersion: row.terms_version,
+    };
+  }
 }

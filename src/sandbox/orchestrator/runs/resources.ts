@@ -1,12 +1,13 @@
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Money, Resource } from '../../../protocol/orchestrator.js';
 import type { Db } from '../../db.js';
+import type { SealedColumn, SecretBox } from '../../secret-box.js';
 import { newId } from './ids.js';
 
 /**
  * Resources bought through the orchestrator. The provider-issued credentials (access configuration)
  * are kept in their own table so that listings can never carry them; they leave only in the answer of
- * the provision that created them (and its idempotent replay) or of a rotation.
+ * the provision that created them (and its idempotent replay) or of a rotation. They are sealed at rest.
  */
 export const RESOURCES_MIGRATION = `
 CREATE TABLE runs_resources (
@@ -30,6 +31,11 @@ CREATE TABLE runs_resource_credentials (
   resource_id TEXT PRIMARY KEY REFERENCES runs_resources (id),
   access_configuration TEXT NOT NULL
 )`;
+
+export const RESOURCE_CREDENTIALS: SealedColumn = {
+  table: 'runs_resource_credentials',
+  column: 'access_configuration',
+};
 
 export interface NewResource {
   userId: string;
@@ -68,7 +74,10 @@ export interface StoredResource {
 }
 
 export class ResourceStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: SecretBox,
+  ) {}
 
   create(input: NewResource, now: Date): Resource {
     const row: ResourceRow = {
@@ -126,7 +135,11 @@ export class ResourceStore {
     const row = this.db
       .prepare('SELECT access_configuration FROM runs_resource_credentials WHERE resource_id = ?')
       .get(resourceId) as { access_configuration: string } | undefined;
-    return row ? (JSON.parse(row.access_configuration) as Record<string, string>) : {};
+    if (!row) return {};
+    return JSON.parse(this.secrets.open(row.access_configuration, RESOURCE_CREDENTIALS)) as Record<
+      string,
+      string
+    >;
   }
 
   saveCredentials(resourceId: string, credentials: Record<string, string>): void {
@@ -135,7 +148,7 @@ export class ResourceStore {
         `INSERT INTO runs_resource_credentials (resource_id, access_configuration) VALUES (?, ?)
          ON CONFLICT (resource_id) DO UPDATE SET access_configuration = excluded.access_configuration`,
       )
-      .run(resourceId, JSON.stringify(credentials));
+      .run(resourceId, this.secrets.seal(JSON.stringify(credentials), RESOURCE_CREDENTIALS));
     this.db
       .prepare('UPDATE runs_resources SET credential_names = ? WHERE id = ?')
       .run(JSON.stringify(Object.keys(credentials).sort()), resourceId);

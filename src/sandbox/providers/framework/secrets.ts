@@ -1,11 +1,5 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  randomBytes,
-  scryptSync,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { seal, unseal } from '../../../credentials/cipher.js';
 
 /** Secret material of a provider: random tokens stored as hashes, passwords, sealed replay answers. */
 
@@ -46,24 +40,13 @@ export function checkPassword(password: string, stored: string | null): boolean 
 /**
  * Idempotent replays of a resource creation must return the credentials handed out the first time (the
  * first answer may have been lost), so the answer is kept — sealed with AES-256-GCM under a key derived
- * from the provider's secret, never in clear text.
+ * from the provider's signing secret, never in clear text. (The sandbox keeps that secret itself sealed
+ * under its key file: src/sandbox/secret-box.ts.)
  */
 export function sealer(secret: string): { seal(value: unknown): string; open(sealed: string): unknown } {
   const key = createHash('sha256').update(`projects-provider-replay:${secret}`).digest();
   return {
-    seal(value) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-      return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
-    },
-    open(sealed) {
-      const raw = Buffer.from(sealed, 'base64');
-      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      return JSON.parse(
-        Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8'),
-      );
-    },
+    seal: (value) => seal(key, JSON.stringify(value)),
+    open: (sealed) => JSON.parse(unseal(key, sealed)),
   };
 }
