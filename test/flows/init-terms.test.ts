@@ -58,6 +58,7 @@ describe('init and the orchestrator terms', () => {
       command: 'init',
       error: {
         code: 'TOS_REQUIRED',
+        message: expect.stringContaining('terms of service of the orchestrator'),
         details: { url: termsUrl(), party: 'orchestrator', version: ORCHESTRATOR_TERMS.version },
       },
     });

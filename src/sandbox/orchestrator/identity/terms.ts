@@ -38,21 +38,27 @@ export function requireTermsAccepted(
   userId: string,
   terms: TermsOf,
 ) {
-  const [party, version, path] =
+  const [party, version, path, whose] =
     terms === 'orchestrator'
-      ? [ORCHESTRATOR_TERMS.party, ORCHESTRATOR_TERMS.version, '/terms']
+      ? [ORCHESTRATOR_TERMS.party, ORCHESTRATOR_TERMS.version, '/terms', 'the orchestrator']
       : [
           providerTermsParty(terms.providerId),
           terms.version,
           `/terms/${encodeURIComponent(terms.providerId)}`,
+          `provider ${terms.providerId}`,
         ];
   if (new IdentityStore(ctx.db).termsAcceptedAt(userId, party, version) !== undefined) return;
   const url = `${ctx.baseUrl()}${path}`;
-  throw new ProjectsError('TOS_REQUIRED', `accept the terms of service (version ${version}) first`, {
-    httpStatus: 403,
-    details: { url, party, version },
-    next: [{ command: `open ${url}`, why: 'a human reads and accepts the terms in the browser' }],
-  });
+  // Whose terms, in words: the human at a terminal sees only this message and the page's URL.
+  throw new ProjectsError(
+    'TOS_REQUIRED',
+    `accept the terms of service of ${whose} (version ${version}) first`,
+    {
+      httpStatus: 403,
+      details: { url, party, version },
+      next: [{ command: `open ${url}`, why: 'a human reads and accepts the terms in the browser' }],
+    },
+  );
 }
 
 const ORCHESTRATOR_TEXT = html`<p>The sandbox orchestrator runs on your machine. It keeps your login, your terms
