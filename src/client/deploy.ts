@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deployment, Runtime } from '../protocol/deploy.js';
@@ -119,7 +119,8 @@ async function* hashInBatches(
     if (typeof read === 'number') {
       batch.files.push({ path, absolute, ...(await hashLargeFile(absolute)) });
     } else {
-      const sha256 = createHash('sha256').update(read).digest('hex');
+      // One-shot: no Hash object per file.
+      const sha256 = hash('sha256', read, 'hex');
       batch.files.push({ path, absolute, sha256, size: read.length });
       if (!batch.bytes.has(sha256)) batch.bytes.set(sha256, read);
       used += read.length;

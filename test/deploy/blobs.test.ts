@@ -91,20 +91,19 @@ describe('blob uploads', () => {
   it('refuses a batch with a blob that does not match its hash, keeping none of the batch', async () => {
     const client = siteClient('corrupt');
     const packsBefore = packs(env).length;
+    // The corrupt blob spans several chunks of the request body, so it is hashed as it streams in.
+    const beta = 'corrupt-beta'.repeat(20_000);
+    const tampered = `${beta.slice(0, -1)}!`;
     const blobs = [
       { sha256: sha('corrupt-alpha'), bytes: Buffer.from('corrupt-alpha') },
-      { sha256: sha('corrupt-beta'), bytes: Buffer.from('corrupt-BETA') },
+      { sha256: sha(beta), bytes: Buffer.from(tampered) },
       { sha256: sha('corrupt-gamma'), bytes: Buffer.from('corrupt-gamma') },
     ];
     await expect(client.putBlobBatch(blobs)).rejects.toMatchObject({
       code: 'CONTENT_MISMATCH',
-      details: expect.objectContaining({
-        http_status: 422,
-        expected: sha('corrupt-beta'),
-        actual: sha('corrupt-BETA'),
-      }),
+      details: expect.objectContaining({ http_status: 422, expected: sha(beta), actual: sha(tampered) }),
     });
-    const manifest = manifestOf(['corrupt-alpha', 'corrupt-beta', 'corrupt-gamma']);
+    const manifest = manifestOf(['corrupt-alpha', beta, 'corrupt-gamma']);
     expect(await client.missing(manifest)).toEqual(manifest.map((file) => file.sha256));
     expect(packs(env)).toHaveLength(packsBefore);
     await until(() => temps(env).length === 0, 'the temporary pack is gone');
@@ -149,7 +148,8 @@ describe('blob uploads', () => {
 
   it('stores a retried batch once, duplicates and empty blobs included, and serves it', async () => {
     const client = siteClient('retried');
-    const contents = ['retried-one', 'retried-two', ''];
+    // Small blobs arrive whole within one chunk, the large one across several: both ways of hashing.
+    const contents = ['retried-one', 'retried-two', '', 'retried-large'.repeat(20_000)];
     const blobs = [...contents, 'retried-one'].map((content) => ({
       sha256: sha(content),
       bytes: Buffer.from(content),

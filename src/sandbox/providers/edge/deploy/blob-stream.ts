@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, hash } from 'node:crypto';
 import { BlobBatchIndex } from '../../../../protocol/deploy.js';
 import { ProjectsError } from '../../../../protocol/errors.js';
 
@@ -48,6 +48,7 @@ export class BlobStreamParser {
   #wanted = new Set<string>();
   #current = 0;
   #remaining = 0;
+  #keeping = false;
   #hash: Hash | undefined;
   #packBytes = 0;
   readonly #kept: IndexedBlob[] = [];
@@ -80,19 +81,26 @@ export class BlobStreamParser {
       const entry = entries[this.#current];
       if (!entry) throw invalid('the upload holds more bytes than its index announces');
       const slice = data.subarray(0, Math.min(this.#remaining, data.length));
-      if (this.#hash) {
-        this.#hash.update(slice);
-        keep.push(slice);
-      }
       this.#remaining -= slice.length;
       data = data.subarray(slice.length);
-      if (this.#remaining === 0) {
-        this.#verify(entry);
-        this.#current++;
-        this.#advance();
+      if (this.#keeping) keep.push(slice);
+      if (this.#remaining > 0) {
+        if (this.#keeping) {
+          this.#hash ??= createHash('sha256');
+          this.#hash.update(slice);
+        }
+        continue;
       }
+      if (this.#keeping) this.#verify(entry, this.#digest(slice));
+      this.#current++;
+      this.#advance();
     }
     return keep;
+  }
+
+  /** The current blob's hash, ending with `last`: in one shot when the blob came whole within one chunk. */
+  #digest(last: Buffer): string {
+    return this.#hash ? this.#hash.update(last).digest('hex') : hash('sha256', last, 'hex');
   }
 
   end(): IndexedBlob[] {
@@ -128,21 +136,19 @@ export class BlobStreamParser {
   /** Makes the next entry with bytes the one being received, verifying empty ones on the way. */
   #advance(): void {
     for (;;) {
-      const entry = this.#entries?.[this.#current];
       this.#hash = undefined;
+      const entry = this.#entries?.[this.#current];
       if (!entry) return;
       this.#remaining = entry.size;
       // Only blobs to keep are hashed: an already stored one (say, in a retried batch) is dropped unread.
-      this.#hash = this.#wanted.delete(entry.sha256) ? createHash('sha256') : undefined;
+      this.#keeping = this.#wanted.delete(entry.sha256);
       if (entry.size > 0) return;
-      this.#verify(entry);
+      if (this.#keeping) this.#verify(entry, this.#digest(Buffer.alloc(0)));
       this.#current++;
     }
   }
 
-  #verify(entry: BlobEntry): void {
-    if (!this.#hash) return;
-    const actual = this.#hash.digest('hex');
+  #verify(entry: BlobEntry, actual: string): void {
     if (actual !== entry.sha256) {
       throw new ProjectsError('CONTENT_MISMATCH', 'the uploaded bytes do not match their hash', {
         httpStatus: 422,
