@@ -33,22 +33,26 @@ export async function throughWebGates<T>(
       const url = gateUrl(error);
       if (!url || !(error instanceof ProjectsError)) throw error;
       if (!factory.interactive || round > MAX_ROUNDS) throw error.with({ next: [rerun] });
-      factory.output.info(`\n${error.message}\n  ${url}`);
-      const opened = await openInBrowser(factory, url);
-      const prompter = await factory.prompter([rerun]);
-      await prompter.input(
-        `${opened ? 'A browser opened that page' : 'Open that page'}; press Enter when done`,
-      );
+      await waitAtPage(factory, error.message, url, rerun);
     }
   }
+}
+
+/** Shows the page (opening the browser when there is one) and waits for the human to say they are done. */
+async function waitAtPage(factory: Factory, what: string, url: string, rerun: NextStep): Promise<void> {
+  factory.output.info(`\n${what}\n  ${url}`);
+  const opened = await openInBrowser(factory, url);
+  const prompter = await factory.prompter([rerun]);
+  await prompter.input(`${opened ? 'A browser opened that page' : 'Open that page'}; press Enter when done`);
 }
 
 /**
  * Runs `action` through the orchestrator's approvals. An approval is decided right here when a human is at
  * the terminal: they see it in full, approve with a typed confirmation (the orchestrator records it as
- * theirs), and the same request runs again. Nobody else can decide one: the agent gets APPROVAL_REQUIRED,
- * the id, the page and both next commands (`projects approve apr_…`, then `rerun`). `declined` says what
- * did not happen when the human says no (e.g. `nothing was bought`).
+ * theirs), and the same request runs again; with `web`, they decide in the approval's page instead and
+ * press Enter. Nobody else can decide one: the agent gets APPROVAL_REQUIRED, the id, the page and both next
+ * commands (`projects approve apr_…`, then `rerun`). `declined` says what did not happen when the human
+ * says no (e.g. `nothing was bought`).
  */
 export async function throughApprovals<T>(
   factory: Factory,
@@ -56,6 +60,7 @@ export async function throughApprovals<T>(
   rerun: NextStep,
   declined: string,
   action: () => Promise<T>,
+  options: { web?: boolean } = {},
 ): Promise<T> {
   for (let round = 1; ; round++) {
     try {
@@ -67,7 +72,9 @@ export async function throughApprovals<T>(
       if (!factory.interactive || round > MAX_ROUNDS || typeof approvalId !== 'string') {
         throw error.with({ next: [rerun] });
       }
-      await decideAtTerminal(factory, api, approvalId, rerun, declined);
+      const url = error.details?.url;
+      if (options.web && typeof url === 'string') await waitAtPage(factory, error.message, url, rerun);
+      else await decideAtTerminal(factory, api, approvalId, rerun, declined);
     }
   }
 }

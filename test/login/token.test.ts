@@ -45,13 +45,18 @@ async function cli(argv: string[], options: { io?: TestIO; env?: NodeJS.ProcessE
   return { code, out: io.out(), err: io.err(), json: () => JSON.parse(io.out()) };
 }
 
-/** Answers the typed confirmation once the prompt is on the (fake) terminal. */
-async function typeWhenAsked(io: TestIO, answer: string): Promise<void> {
+/** Polls the (fake) terminal until `prompt` is on it. */
+async function promptShown(io: TestIO, prompt: string): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (!io.err().includes('exactly to approve')) {
+  while (!io.err().includes(prompt)) {
     if (Date.now() > deadline) throw new Error(`no prompt; stderr so far: ${io.err()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Answers the typed confirmation once the prompt is on the (fake) terminal. */
+async function typeWhenAsked(io: TestIO, answer: string): Promise<void> {
+  await promptShown(io, 'exactly to approve');
   io.type(answer);
 }
 
@@ -231,6 +236,20 @@ describe('projects token create at a terminal', () => {
       decided_by: `human:${sandbox.user.email}`,
     });
     expect(await tokenNames()).toContain('ci');
+  });
+
+  it('with --web, lets the human decide in the approval page, then creates the token', async () => {
+    const io = testIO({ tty: true });
+    const running = cli(['token', 'create', '--name', 'web-ci', '--scope', 'read', '--web'], { io });
+    await promptShown(io, 'press Enter when done');
+    const url = /(http:\/\/127\.0\.0\.1:\d+\/approvals\/apr_\S+)/.exec(io.err())?.[1];
+    expect(url).toBeDefined();
+    expect(await decideInBrowser(url!, 'approve', 'web-ci')).toBe('approved');
+    io.type('');
+    const result = await running;
+    expect(result.code).toBe(0);
+    expect(result.out.trim().startsWith(`${TOKEN_PREFIXES.apiToken}_`)).toBe(true);
+    expect(await tokenNames()).toContain('web-ci');
   });
 
   it('denies the approval when the typed name does not match, creating nothing', async () => {

@@ -266,6 +266,10 @@ export const COMMANDS: CommandSpec[] = [
               'comma-separated: read, provision:free, provision:paid, deploy:preview, deploy:production',
           },
           { flags: '--expires <duration>', description: 'lifetime, e.g. 30d', default: '30d' },
+          {
+            flags: '--web',
+            description: 'at a terminal: approve in the web page instead of typing the name',
+          },
         ],
         examples: [
           'projects token create --name ci --scope read,deploy:preview --expires 30d',

@@ -8,6 +8,7 @@ import { orchestratorSession } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import { throughApprovals } from '../../gates.js';
 import type { CommandResult } from '../../output.js';
+import { commandLine } from '../../shell.js';
 
 export interface TokenCreateOptions {
   name?: string | undefined;
@@ -15,6 +16,8 @@ export interface TokenCreateOptions {
   scope?: string | undefined;
   /** Lifetime such as `30d`. */
   expires: string;
+  /** At a terminal: decide in the approval's web page instead of typing the name here. */
+  web: boolean;
 }
 
 function parseScopes(text: string | undefined): Scope[] {
@@ -38,17 +41,12 @@ function parseScopes(text: string | undefined): Scope[] {
   return [...new Set(scopes)] as Scope[];
 }
 
-/** One word for the shell: the rerun command in `next` must work when pasted, whatever the name. */
-function shellWord(text: string): string {
-  return /^[\w.:,@/-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
-}
-
 /**
  * `token create` is a human gate (DESIGN.md §3). The orchestrator answers APPROVAL_REQUIRED with an approval
- * describing exactly this token; a human at this terminal decides it right here by typing the token's name,
- * anyone else (an agent, CI, `--non-interactive`) gets the approval's id and page and exits 4 — a human
- * approves (`projects approve apr_…` or the page), then the same command creates the token. One approval
- * creates one token: a second rerun asks for a new approval.
+ * describing exactly this token. A human at this terminal decides it right here by typing the token's name
+ * (with `--web`: in the approval's page). Anyone else (an agent, CI, `--non-interactive`) gets the approval's
+ * id and page and exits 4; once a human approved (`projects approve apr_…` or the page), the same command
+ * creates the token. One approval creates one token: a second rerun asks for a new approval.
  */
 export async function runTokenCreate(options: TokenCreateOptions, factory: Factory): Promise<CommandResult> {
   const name = options.name?.trim();
@@ -57,7 +55,17 @@ export async function runTokenCreate(options: TokenCreateOptions, factory: Facto
   const expires = options.expires;
   const expiresIn = parseDuration(expires);
   const rerun = {
-    command: `projects token create --name ${shellWord(name)} --scope ${scopes.join(',')} --expires ${expires}`,
+    command: commandLine([
+      'projects',
+      'token',
+      'create',
+      '--name',
+      name,
+      '--scope',
+      scopes.join(','),
+      '--expires',
+      expires,
+    ]),
     why: 'once a human has approved, the same command creates the token and prints it once',
   };
   const session = orchestratorSession(factory);
@@ -67,6 +75,7 @@ export async function runTokenCreate(options: TokenCreateOptions, factory: Facto
     rerun,
     'no token was created',
     () => session.call((token) => session.auth.createToken(token, { name, scopes, expires_in: expiresIn })),
+    { web: options.web },
   );
   factory.redactor.register(created.token);
   factory.output.info(`Created ${created.id}. Its value is shown once, below; store it now.`);
@@ -109,6 +118,7 @@ export const create: CommandModule = {
         name: stringOption(input.options.name),
         scope: stringOption(input.options.scope),
         expires: stringOption(input.options.expires) ?? '30d',
+        web: Boolean(input.options.web),
       },
       factory,
     ),
