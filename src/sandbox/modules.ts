@@ -23,7 +23,9 @@ const ORCHESTRATOR_MODULES: readonly ((env: OrchestratorEnv) => Promise<SandboxM
       import('./orchestrator/runs/registry.js'),
     ]);
     // The terms pages of providers name them from the runs module's provider registry.
-    return identityModule({ providerTerms: (ctx, id) => new ProviderRegistry(ctx.db, ctx.secrets).find(id) });
+    return identityModule({
+      providerTerms: (ctx, id) => new ProviderRegistry(ctx.storage, ctx.secrets).find(id),
+    });
   },
   async () => (await import('./orchestrator/audit/module.js')).auditModule(),
   async ({ providers }) =>

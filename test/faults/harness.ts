@@ -37,10 +37,10 @@ export async function startFaultSandbox(provider: string, providerTimeoutMs = 60
   let offset = 0;
   const sandbox = await startRunsSandbox({ now: () => Date.now() + offset });
   delete process.env.PROJECTS_PROVIDER_TIMEOUT_MS;
-  const registry = new ProviderRegistry(sandbox.db, sandbox.context.secrets);
-  const registered = registry.get(provider);
+  const registry = new ProviderRegistry(sandbox.storage, sandbox.context.secrets);
+  const registered = await registry.get(provider);
   const proxy = await new FaultProxy(registered.baseUrl).start();
-  registry.upsert({ ...registered, baseUrl: proxy.url }, new Date());
+  await registry.upsert({ ...registered, baseUrl: proxy.url }, new Date());
   const close = sandbox.close;
 
   /** The human approves what a gate asks, typing the confirmation the approval names. */

@@ -26,7 +26,8 @@ beforeAll(async () => {
     modules: [
       auditModule(),
       identityModule({
-        providerTerms: (_db, id) => (id === 'edge' ? { name: 'Edge', termsVersion: '7' } : undefined),
+        providerTerms: async (_storage, id) =>
+          id === 'edge' ? { name: 'Edge', termsVersion: '7' } : undefined,
       }),
     ],
   });

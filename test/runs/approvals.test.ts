@@ -5,9 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxContext } from '../../src/sandbox/context.js';
 import { type Db, migrate, openDatabase } from '../../src/sandbox/db.js';
 import {
-  APPROVAL_CLAIMS_MIGRATION,
   APPROVAL_TTL_MS,
-  APPROVALS_MIGRATION,
   createApproval,
   decideApproval,
   gateOnApproval,
@@ -19,6 +17,7 @@ import { sqliteStorage } from '../../src/sandbox/orchestrator/storage/sqlite/ind
 import {
   AUDIT_MIGRATIONS,
   MONEY_MIGRATIONS,
+  RUNS_MIGRATIONS,
 } from '../../src/sandbox/orchestrator/storage/sqlite/migrations.js';
 import { openSecretBox } from '../../src/sandbox/secret-box.js';
 
@@ -36,7 +35,7 @@ describe('approvals: expiry, single use and decision listeners', () => {
     db = openDatabase(join(dir, 'sandbox.db'));
     migrate(db, 'audit', AUDIT_MIGRATIONS);
     migrate(db, 'money', MONEY_MIGRATIONS);
-    migrate(db, 'runs', [APPROVALS_MIGRATION, APPROVAL_CLAIMS_MIGRATION]);
+    migrate(db, 'runs', RUNS_MIGRATIONS);
     ctx = {
       db,
       storage: sqliteStorage(db),
@@ -54,15 +53,15 @@ describe('approvals: expiry, single use and decision listeners', () => {
   });
 
   it('expires a pending approval after its TTL; the next gate creates a fresh one', async () => {
-    const first = createApproval(ctx, input);
+    const first = await createApproval(ctx, input);
     clock += APPROVAL_TTL_MS + 1;
-    expect(getApproval(ctx, 'usr_a', first.id).status).toBe('expired');
+    expect((await getApproval(ctx, 'usr_a', first.id)).status).toBe('expired');
     await expect(decideApproval(ctx, 'usr_a', first.id, { ...human, decision: 'approved' })).rejects.toThrow(
       /expired/,
     );
     let second: string | undefined;
     try {
-      gateOnApproval(ctx, input, ['why']);
+      await gateOnApproval(ctx, input, ['why']);
     } catch (error) {
       second = (error as { details?: { approval_id?: string } }).details?.approval_id;
     }
@@ -72,31 +71,31 @@ describe('approvals: expiry, single use and decision listeners', () => {
 
   it('hands an approved decision to one claimant only', async () => {
     const plan = { ...input, planHash: 'plan-2' };
-    const pending = createApproval(ctx, plan);
+    const pending = await createApproval(ctx, plan);
     await decideApproval(ctx, 'usr_a', pending.id, { ...human, decision: 'approved' });
-    expect(gateOnApproval(ctx, plan, [], 'first').id).toBe(pending.id);
+    expect((await gateOnApproval(ctx, plan, [], 'first')).id).toBe(pending.id);
     // The second claimant finds no unspent approval: a new gate is opened for it.
-    expect(() => gateOnApproval(ctx, plan, [], 'second')).toThrow(/approve/);
+    await expect(gateOnApproval(ctx, plan, [], 'second')).rejects.toThrow(/approve/);
   });
 
   it('lets a tentative claim be picked up again by its own claimant only, until it is settled', async () => {
     const plan = { ...input, planHash: 'plan-5' };
-    const approval = createApproval(ctx, plan);
+    const approval = await createApproval(ctx, plan);
     await decideApproval(ctx, 'usr_a', approval.id, { ...human, decision: 'approved' });
-    expect(gateOnApproval(ctx, plan, [], 'request-1', 'tentative').id).toBe(approval.id);
+    expect((await gateOnApproval(ctx, plan, [], 'request-1', 'tentative')).id).toBe(approval.id);
     // The same request, rerun after a crash, still holds it; another request does not.
-    expect(gateOnApproval(ctx, plan, [], 'request-1', 'tentative').id).toBe(approval.id);
-    expect(() => gateOnApproval(ctx, plan, [], 'request-2', 'tentative')).toThrow(/approve/);
-    settleApproval(db, approval.id);
-    expect(() => gateOnApproval(ctx, plan, [], 'request-1', 'tentative')).toThrow(/approve/);
+    expect((await gateOnApproval(ctx, plan, [], 'request-1', 'tentative')).id).toBe(approval.id);
+    await expect(gateOnApproval(ctx, plan, [], 'request-2', 'tentative')).rejects.toThrow(/approve/);
+    await settleApproval(ctx.storage, approval.id);
+    await expect(gateOnApproval(ctx, plan, [], 'request-1', 'tentative')).rejects.toThrow(/approve/);
   });
 
   it('never hands a final claim out again, not even to the same claimant', async () => {
     const plan = { ...input, planHash: 'plan-6' };
-    const approval = createApproval(ctx, plan);
+    const approval = await createApproval(ctx, plan);
     await decideApproval(ctx, 'usr_a', approval.id, { ...human, decision: 'approved' });
-    expect(gateOnApproval(ctx, plan, [], 'money:budget_raise').id).toBe(approval.id);
-    expect(() => gateOnApproval(ctx, plan, [], 'money:budget_raise')).toThrow(/approve/);
+    expect((await gateOnApproval(ctx, plan, [], 'money:budget_raise')).id).toBe(approval.id);
+    await expect(gateOnApproval(ctx, plan, [], 'money:budget_raise')).rejects.toThrow(/approve/);
   });
 
   it('calls the listeners of the decided kind, for this database only', async () => {
@@ -109,8 +108,8 @@ describe('approvals: expiry, single use and decision listeners', () => {
     onApprovalDecided(other, 'unfreeze', () => {
       seen.push('other database');
     });
-    const unfreeze = createApproval(ctx, { ...input, kind: 'unfreeze', planHash: 'plan-3' });
-    const purchase = createApproval(ctx, { ...input, planHash: 'plan-4' });
+    const unfreeze = await createApproval(ctx, { ...input, kind: 'unfreeze', planHash: 'plan-3' });
+    const purchase = await createApproval(ctx, { ...input, planHash: 'plan-4' });
     await decideApproval(ctx, 'usr_a', unfreeze.id, { ...human, decision: 'denied', reason: 'no' });
     await decideApproval(ctx, 'usr_a', purchase.id, { ...human, decision: 'denied' });
     expect(seen).toEqual([`${unfreeze.id}:denied`]);

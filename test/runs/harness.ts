@@ -55,8 +55,11 @@ export async function startRunsSandbox(
         .token;
     },
     acceptTerms(provider: string) {
-      const registered = new ProviderRegistry(sandbox.db, sandbox.context.secrets).get(provider);
-      store.acceptTerms(sandbox.user.id, providerTermsParty(provider), registered.termsVersion, Date.now());
+      // The registered version, read straight from SQLite so that this stand-in for the terms page stays synchronous.
+      const registered = sandbox.db
+        .prepare('SELECT terms_version FROM runs_providers WHERE id = ?')
+        .get(provider) as { terms_version: string };
+      store.acceptTerms(sandbox.user.id, providerTermsParty(provider), registered.terms_version, Date.now());
     },
     addCard() {
       if (store.listPaymentMethods(sandbox.user.id).length > 0) return;
@@ -92,7 +95,7 @@ export async function registerBrokenProvider(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  new ProviderRegistry(sandbox.db, sandbox.context.secrets).upsert(
+  await new ProviderRegistry(sandbox.storage, sandbox.context.secrets).upsert(
     {
       id,
       name: id,

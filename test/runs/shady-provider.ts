@@ -63,7 +63,7 @@ export async function startShadyRegistrar(orchestrator: TestSandbox): Promise<{ 
       ),
     ],
   });
-  new ProviderRegistry(orchestrator.db, orchestrator.context.secrets).upsert(
+  await new ProviderRegistry(orchestrator.storage, orchestrator.context.secrets).upsert(
     {
       id: 'shady',
       name: 'Shady Registrar',

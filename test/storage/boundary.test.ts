@@ -23,16 +23,6 @@ const NOT_YET_CONVERTED = new Set<string>([
   'identity/store.ts',
   'identity/terms.ts',
   'identity/users.ts',
-  'publish/module.ts',
-  'runs/accounts.ts',
-  'runs/approvals.ts',
-  'runs/index.ts',
-  'runs/inflight.ts',
-  'runs/projects.ts',
-  'runs/provision.ts',
-  'runs/quotes.ts',
-  'runs/registry.ts',
-  'runs/resources.ts',
 ]);
 
 const FORBIDDEN: [string, RegExp][] = [

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain } from '../../src/sandbox/orchestrator/audit/chain.js';
 import { DEFAULT_LIMITS } from '../../src/sandbox/orchestrator/money/limits.js';
 import type { NewPaymentToken } from '../../src/sandbox/orchestrator/money/repository.js';
+import type { ApprovalRecord, ResourceRecord } from '../../src/sandbox/orchestrator/runs/repository.js';
 import type {
   OrchestratorStorage,
   OrchestratorTx,
@@ -272,6 +273,165 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
           return tx.gates.find('apr_gate');
         });
         expect(found).toEqual({ ...gate, payload: { frozen_at: 'first' }, applied_at: NOW + 1 });
+      });
+    });
+
+    describe('approvals', () => {
+      const approval = (id: string, planHash: string): ApprovalRecord => ({
+        id,
+        user_id: 'usr_apr',
+        status: 'pending',
+        kind: 'purchase',
+        title: 'Buy a thing',
+        project_id: null,
+        run_id: null,
+        provider: null,
+        service: null,
+        name_asked: null,
+        name_offered: null,
+        price_amount: 900,
+        price_currency: 'usd',
+        billing: 'one_time',
+        refundable: false,
+        warnings: ['a warning'],
+        plan_hash: planHash,
+        confirmation: 'thing',
+        created_at: '2026-12-04T12:00:00.000Z',
+        expires_at: '2026-12-05T12:00:00.000Z',
+        decided_by: null,
+        decided_via: null,
+        decided_at: null,
+        reason: null,
+        consumed_at: null,
+      });
+      const decision = { status: 'approved' as const, by: 'human:a', via: 'cli' as const, reason: null };
+
+      it('decides a pending approval once', async () => {
+        const outcome = await storage.transaction(async (tx) => {
+          await tx.approvals.insert(approval('apr_decide', 'plan-decide'));
+          const first = await tx.approvals.decide('apr_decide', { ...decision, at: 'first' });
+          const second = await tx.approvals.decide('apr_decide', {
+            ...decision,
+            status: 'denied',
+            at: 'second',
+          });
+          return { first, second, stored: await tx.approvals.find('usr_apr', 'apr_decide') };
+        });
+        expect(outcome).toMatchObject({ first: true, second: false });
+        expect(outcome.stored).toMatchObject({ status: 'approved', decided_at: 'first', refundable: false });
+        expect(outcome.stored?.warnings).toEqual(['a warning']);
+      });
+
+      it('hands a final claim to nobody else, and a tentative one back to its claimant until settled', async () => {
+        const usable = (tx: OrchestratorTx, claimant: string | null) =>
+          tx.approvals.findUsable('usr_apr', 'plan-claim', claimant).then((found) => found?.id);
+        const seen = await storage.transaction(async (tx) => {
+          await tx.approvals.insert(approval('apr_claim', 'plan-claim'));
+          await tx.approvals.decide('apr_claim', { ...decision, at: 'now' });
+          await tx.approvals.claim('apr_claim', 'request-1', false, 'now');
+          await tx.approvals.claim('apr_claim', 'request-2', true, 'now');
+          const tentative = [await usable(tx, 'request-1'), await usable(tx, 'request-2')];
+          await tx.approvals.settle('apr_claim');
+          const settled = await usable(tx, 'request-1');
+          await tx.approvals.release('apr_claim');
+          return { tentative, settled, released: await usable(tx, null) };
+        });
+        expect(seen).toEqual({
+          tentative: ['apr_claim', undefined],
+          settled: undefined,
+          released: 'apr_claim',
+        });
+      });
+
+      it('expires overdue pending approvals', async () => {
+        const found = await storage.transaction(async (tx) => {
+          await tx.approvals.insert(approval('apr_old', 'plan-old'));
+          await tx.approvals.expireOverdue('2026-12-05T12:00:00.000Z');
+          return tx.approvals.find('usr_apr', 'apr_old');
+        });
+        expect(found?.status).toBe('expired');
+      });
+    });
+
+    describe('resources and provider accounts', () => {
+      it('keeps credentials apart from the resource, and forgets them on removal', async () => {
+        const resource: ResourceRecord = {
+          id: 'res_contract',
+          user_id: 'usr_res',
+          project_id: 'prj_res',
+          provider: 'data',
+          service: 'kv',
+          name: 'cache',
+          status: 'active',
+          provider_resource_id: 'kv_1',
+          credential_names: [],
+          price_amount: null,
+          price_currency: null,
+          quote_id: null,
+          approval_id: null,
+          created_at: '2026-12-04T12:00:00.000Z',
+        };
+        const outcome = await storage.transaction(async (tx) => {
+          await tx.projects.insert({ id: 'prj_res', user_id: 'usr_res', name: 'res', created_at: 'now' });
+          await tx.resources.insert(resource);
+          await tx.resources.saveCredentials('res_contract', 'sealed-text', ['TOKEN', 'URL']);
+          const saved = await tx.resources.find('usr_res', 'res_contract');
+          const credentials = await tx.resources.credentials('res_contract');
+          await tx.resources.markRemoved('res_contract');
+          return {
+            names: saved?.credential_names,
+            credentials,
+            listed: (await tx.resources.listByProject('prj_res')).map((r) => r.status),
+            afterRemoval: await tx.resources.credentials('res_contract'),
+            otherUser: await tx.resources.find('usr_else', 'res_contract'),
+          };
+        });
+        expect(outcome).toEqual({
+          names: ['TOKEN', 'URL'],
+          credentials: 'sealed-text',
+          listed: ['removed'],
+          afterRemoval: undefined,
+          otherUser: undefined,
+        });
+      });
+
+      it('finds a pending consent link until it expires, and forgets it once used', async () => {
+        const link = {
+          state: 'state-1',
+          user_id: 'usr_link',
+          provider: 'edge',
+          code_verifier: 'verifier',
+          consent_url: 'http://127.0.0.1/consent',
+          expires_at: '2026-12-04T12:15:00.000Z',
+        };
+        const outcome = await storage.transaction(async (tx) => {
+          await tx.accounts.insertLink(link);
+          const pending = await tx.accounts.pendingConsentUrl('usr_link', 'edge', '2026-12-04T12:00:00.000Z');
+          const late = await tx.accounts.pendingConsentUrl('usr_link', 'edge', '2026-12-04T12:15:00.000Z');
+          const wrongProvider = await tx.accounts.findLink('state-1', 'data');
+          await tx.accounts.deleteLink('state-1', 'edge');
+          await tx.accounts.saveAccount({
+            userId: 'usr_link',
+            provider: 'edge',
+            accountId: 'acct_1',
+            accessToken: 'tok-1',
+            linkedAt: 'now',
+          });
+          return {
+            pending,
+            late,
+            wrongProvider,
+            used: await tx.accounts.findLink('state-1', 'edge'),
+            token: await tx.accounts.accessToken('usr_link', 'edge'),
+          };
+        });
+        expect(outcome).toEqual({
+          pending: link.consent_url,
+          late: undefined,
+          wrongProvider: undefined,
+          used: undefined,
+          token: 'tok-1',
+        });
       });
     });
 

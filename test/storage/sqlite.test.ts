@@ -6,6 +6,7 @@ import { sqliteStorage } from '../../src/sandbox/orchestrator/storage/sqlite/ind
 import {
   AUDIT_MIGRATIONS,
   MONEY_MIGRATIONS,
+  RUNS_MIGRATIONS,
 } from '../../src/sandbox/orchestrator/storage/sqlite/migrations.js';
 import { storageContract } from './contract.js';
 
@@ -15,6 +16,7 @@ storageContract('sqlite', async () => {
   const db = openDatabase(sandboxDatabasePath(dir));
   migrate(db, 'orchestrator:audit', AUDIT_MIGRATIONS);
   migrate(db, 'orchestrator:money', MONEY_MIGRATIONS);
+  migrate(db, 'orchestrator:runs', RUNS_MIGRATIONS);
   return {
     storage: sqliteStorage(db),
     async close() {

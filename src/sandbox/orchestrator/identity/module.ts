@@ -38,7 +38,7 @@ export function identityModule(options: IdentityOptions = {}): SandboxModule {
       registerOAuthServer(app, ctx, store, { deviceIntervalSeconds: options.deviceIntervalSeconds ?? 1 });
       registerOAuthPages(app, ctx, store);
       registerApiTokens(app, ctx, store);
-      registerTerms(app, ctx, store, options.providerTerms ?? (() => undefined));
+      registerTerms(app, ctx, store, options.providerTerms ?? (async () => undefined));
       registerBilling(app, ctx, store);
     },
   };

@@ -20,7 +20,10 @@ export interface ProviderTerms {
 }
 
 /** Looks a provider up in the orchestrator's provider registry (injected: the registry is another module's). */
-export type ProviderTermsLookup = (ctx: SandboxContext, providerId: string) => ProviderTerms | undefined;
+export type ProviderTermsLookup = (
+  ctx: SandboxContext,
+  providerId: string,
+) => Promise<ProviderTerms | undefined>;
 
 /** How a provider's terms are named in acceptance records (the party). */
 export function providerTermsParty(providerId: string): string {
@@ -86,9 +89,9 @@ export function registerTerms(
   store: IdentityStore,
   providerTerms: ProviderTermsLookup,
 ): void {
-  function termsFor(providerId: string | undefined): TermsPage {
+  async function termsFor(providerId: string | undefined): Promise<TermsPage> {
     if (providerId === undefined) return { ...ORCHESTRATOR_TERMS, path: '/terms', text: ORCHESTRATOR_TEXT };
-    const provider = providerTerms(ctx, providerId);
+    const provider = await providerTerms(ctx, providerId);
     if (!provider)
       throw new ProjectsError('NOT_FOUND', `no provider '${providerId}' is registered`, { httpStatus: 404 });
     return {
@@ -138,15 +141,15 @@ export function registerTerms(
     return reply.redirect(terms.path, 303);
   }
 
-  app.get('/terms', async (request, reply) => show(request, reply, termsFor(undefined)));
+  app.get('/terms', async (request, reply) => show(request, reply, await termsFor(undefined)));
   app.post<{ Body: { version?: string } }>('/terms', async (request, reply) =>
-    accept(request, reply, termsFor(undefined)),
+    accept(request, reply, await termsFor(undefined)),
   );
   app.get<{ Params: { providerId: string } }>('/terms/:providerId', async (request, reply) =>
-    show(request, reply, termsFor(request.params.providerId)),
+    show(request, reply, await termsFor(request.params.providerId)),
   );
   app.post<{ Params: { providerId: string }; Body: { version?: string } }>(
     '/terms/:providerId',
-    async (request, reply) => accept(request, reply, termsFor(request.params.providerId)),
+    async (request, reply) => accept(request, reply, await termsFor(request.params.providerId)),
   );
 }

@@ -30,7 +30,7 @@ export function applyGatesOnApproval(ctx: SandboxContext): void {
       // The decision is used up by this change: asking for the same change again needs a new approval.
       if (userId) {
         const input = { userId, kind, title: approval.title, planHash: approval.plan_hash };
-        gateOnApproval(ctx, input, [], oneUseClaim(kind));
+        await gateOnApproval(ctx, input, [], oneUseClaim(kind));
       }
     });
   }
@@ -76,7 +76,7 @@ async function passGate(
 ): Promise<void> {
   const planHash = canonicalHash({ kind: gate.kind, user: requester.userId, ...gate.payload });
   try {
-    const approval = gateOnApproval(
+    const approval = await gateOnApproval(
       ctx,
       { userId: requester.userId, kind: gate.kind, title: gate.title, planHash, warnings: gate.warnings },
       [gate.title],

@@ -35,12 +35,12 @@ function parseBody(body: unknown): PublishGrantRequest {
 }
 
 /** Who may publish, and on whose word. Throws APPROVAL_REQUIRED (exit 4) while a human has not decided. */
-function authorize(
+async function authorize(
   ctx: SandboxContext,
   principal: Principal,
   projectId: string,
   body: PublishGrantRequest,
-): Pick<PublishGrant, 'authorized_by' | 'approval_id'> {
+): Promise<Pick<PublishGrant, 'authorized_by' | 'approval_id'>> {
   if (principal.kind === 'token' && principal.scopes.includes('deploy:production')) {
     return { authorized_by: 'scope', approval_id: null };
   }
@@ -50,7 +50,7 @@ function authorize(
     site: body.site_id,
     deployment: body.deployment_id,
   };
-  const approval = gateOnApproval(
+  const approval = await gateOnApproval(
     ctx,
     {
       userId: principal.userId,
@@ -76,21 +76,19 @@ export function publishModule(options: { providers: readonly SandboxProvider[] }
     prefix: '',
     migrations: [],
     async register(app, ctx) {
-      const projects = new ProjectStore(ctx.db);
-      const resources = new ResourceStore(ctx.db, ctx.secrets);
+      const projects = new ProjectStore(ctx.storage);
+      const resources = new ResourceStore(ctx.storage, ctx.secrets);
       app.post<{ Params: { id: string } }>('/v1/projects/:id/publish-grants', async (request, reply) => {
         const principal = requireScope(request, 'deploy:preview');
         const body = parseBody(request.body);
-        const project = projects.get(principal.userId, request.params.id);
+        const project = await projects.get(principal.userId, request.params.id);
         const provider = options.providers.find((candidate) => candidate.id === body.provider);
-        const owned = resources
-          .listByProject(project.id)
-          .some(
-            (resource) =>
-              resource.provider === body.provider &&
-              resource.provider_resource_id === body.site_id &&
-              resource.status === 'active',
-          );
+        const owned = (await resources.listByProject(project.id)).some(
+          (resource) =>
+            resource.provider === body.provider &&
+            resource.provider_resource_id === body.site_id &&
+            resource.status === 'active',
+        );
         if (!provider || !owned) {
           throw new ProjectsError(
             'NOT_FOUND',
@@ -108,7 +106,7 @@ export function publishModule(options: { providers: readonly SandboxProvider[] }
         };
         let authorized: Pick<PublishGrant, 'authorized_by' | 'approval_id'>;
         try {
-          authorized = authorize(ctx, principal, project.id, body);
+          authorized = await authorize(ctx, principal, project.id, body);
         } catch (error) {
           const result = error instanceof ProjectsError ? error.code : 'INTERNAL';
           await appendAudit(ctx.storage, {

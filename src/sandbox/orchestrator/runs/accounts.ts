@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Principal } from '../../../protocol/scopes.js';
-import type { Db } from '../../db.js';
 import type { SealedColumn, SecretBox } from '../../secret-box.js';
+import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 import type { ProviderCalls } from './provider-calls.js';
 import type { RegisteredProvider } from './registry.js';
 
@@ -12,24 +12,6 @@ import type { RegisteredProvider } from './registry.js';
  * `requires_auth` (the account already existed) is a human gate: the human consents on the provider's
  * page, which sends `code` + `state` to our callback, where the code is exchanged with the verifier we kept.
  */
-export const ACCOUNTS_MIGRATION = `
-CREATE TABLE runs_provider_accounts (
-  user_id TEXT NOT NULL,
-  provider TEXT NOT NULL,
-  account_id TEXT NOT NULL,
-  access_token TEXT NOT NULL,
-  linked_at TEXT NOT NULL,
-  PRIMARY KEY (user_id, provider)
-);
-CREATE TABLE runs_account_links (
-  state TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL,
-  provider TEXT NOT NULL,
-  code_verifier TEXT NOT NULL,
-  consent_url TEXT NOT NULL,
-  expires_at TEXT NOT NULL
-)`;
-
 /** The provider-issued account tokens: presented again on every call, so sealed rather than hashed. */
 export const ACCOUNT_TOKENS: SealedColumn = { table: 'runs_provider_accounts', column: 'access_token' };
 
@@ -38,7 +20,7 @@ const LINK_TTL_MS = 15 * 60 * 1000;
 
 export class Accounts {
   constructor(
-    private readonly db: Db,
+    private readonly storage: OrchestratorStorage,
     private readonly secrets: SecretBox,
     private readonly calls: ProviderCalls,
     private readonly baseUrl: () => string,
@@ -47,21 +29,25 @@ export class Accounts {
 
   /** The provider account token for this user, linking the account first if needed. */
   async tokenFor(principal: Principal, provider: RegisteredProvider): Promise<string> {
-    const linked = this.db
-      .prepare('SELECT access_token FROM runs_provider_accounts WHERE user_id = ? AND provider = ?')
-      .get(principal.userId, provider.id) as { access_token: string } | undefined;
-    if (linked) return this.secrets.open(linked.access_token, ACCOUNT_TOKENS);
-    const pending = this.pendingConsent(principal.userId, provider.id);
+    const linked = await this.storage.transaction((tx) =>
+      tx.accounts.accessToken(principal.userId, provider.id),
+    );
+    if (linked) return this.secrets.open(linked, ACCOUNT_TOKENS);
+    const pending = await this.pendingConsent(principal.userId, provider.id);
     if (pending) throw consentRequired(provider, pending);
     return this.requestAccount(principal, provider);
   }
 
   /** Completes a consent-page link: called by the provider's redirect with `code` and `state`. */
   async complete(provider: RegisteredProvider, code: string, state: string): Promise<void> {
-    const link = this.db
-      .prepare('SELECT * FROM runs_account_links WHERE state = ? AND provider = ?')
-      .get(state, provider.id) as { user_id: string; code_verifier: string; expires_at: string } | undefined;
-    if (!link || Date.parse(link.expires_at) <= this.now()) {
+    // Single use: the state is gone before the code is exchanged, so a replayed redirect does nothing.
+    const link = await this.storage.transaction(async (tx) => {
+      const found = await tx.accounts.findLink(state, provider.id);
+      if (!found || Date.parse(found.expires_at) <= this.now()) return undefined;
+      await tx.accounts.deleteLink(state, provider.id);
+      return found;
+    });
+    if (!link) {
       throw new ProjectsError(
         'INVALID_ARGUMENT',
         'this account link is unknown or expired; rerun the command',
@@ -70,16 +56,12 @@ export class Accounts {
         },
       );
     }
-    // Single use: the state is gone before the code is exchanged, so a replayed redirect does nothing.
-    this.db.prepare('DELETE FROM runs_account_links WHERE state = ?').run(state);
     await this.exchange(link.user_id, provider, code, link.code_verifier);
   }
 
   /** The human refused (or the provider failed) on the consent page: forget the link so a rerun starts over. */
-  cancel(provider: RegisteredProvider, state: string): void {
-    this.db
-      .prepare('DELETE FROM runs_account_links WHERE state = ? AND provider = ?')
-      .run(state, provider.id);
+  cancel(provider: RegisteredProvider, state: string): Promise<void> {
+    return this.storage.transaction((tx) => tx.accounts.deleteLink(state, provider.id));
   }
 
   private async requestAccount(principal: Principal, provider: RegisteredProvider): Promise<string> {
@@ -98,12 +80,16 @@ export class Accounts {
     if (answer.type === 'oauth')
       return this.exchange(principal.userId, provider, answer.oauth.code, verifier);
     const consentUrl = answer.requires_auth.redirect_url;
-    this.db
-      .prepare(
-        `INSERT INTO runs_account_links (state, user_id, provider, code_verifier, consent_url, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      )
-      .run(state, principal.userId, provider.id, verifier, consentUrl, expiresAt);
+    await this.storage.transaction((tx) =>
+      tx.accounts.insertLink({
+        state,
+        user_id: principal.userId,
+        provider: provider.id,
+        code_verifier: verifier,
+        consent_url: consentUrl,
+        expires_at: expiresAt,
+      }),
+    );
     throw consentRequired(provider, consentUrl);
   }
 
@@ -113,31 +99,21 @@ export class Accounts {
       code,
       code_verifier: verifier,
     });
-    this.db
-      .prepare(
-        `INSERT INTO runs_provider_accounts (user_id, provider, account_id, access_token, linked_at)
-         VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (user_id, provider) DO UPDATE SET account_id = excluded.account_id,
-           access_token = excluded.access_token, linked_at = excluded.linked_at`,
-      )
-      .run(
+    await this.storage.transaction((tx) =>
+      tx.accounts.saveAccount({
         userId,
-        provider.id,
-        token.account_id,
-        this.secrets.seal(token.access_token, ACCOUNT_TOKENS),
-        new Date(this.now()).toISOString(),
-      );
+        provider: provider.id,
+        accountId: token.account_id,
+        accessToken: this.secrets.seal(token.access_token, ACCOUNT_TOKENS),
+        linkedAt: new Date(this.now()).toISOString(),
+      }),
+    );
     return token.access_token;
   }
 
-  private pendingConsent(userId: string, providerId: string): string | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT consent_url FROM runs_account_links WHERE user_id = ? AND provider = ? AND expires_at > ?
-         ORDER BY expires_at DESC LIMIT 1`,
-      )
-      .get(userId, providerId, new Date(this.now()).toISOString()) as { consent_url: string } | undefined;
-    return row?.consent_url;
+  private pendingConsent(userId: string, providerId: string): Promise<string | undefined> {
+    const now = new Date(this.now()).toISOString();
+    return this.storage.transaction((tx) => tx.accounts.pendingConsentUrl(userId, providerId, now));
   }
 }
 

@@ -11,7 +11,7 @@ export function registerApprovalRoutes(app: FastifyInstance, ctx: SandboxContext
   app.get('/v1/approvals', async (request) => {
     const principal = requireScope(request, 'read');
     const query = parseWith(ApprovalListQuerySchema, request.query, 'query');
-    return { approvals: listApprovals(ctx, principal.userId, { status: query.status }) };
+    return { approvals: await listApprovals(ctx, principal.userId, { status: query.status }) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/approvals/:id', async (request) => {

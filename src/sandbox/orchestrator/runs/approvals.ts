@@ -1,55 +1,17 @@
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Approval, ApprovalStatus, Money } from '../../../protocol/orchestrator.js';
 import type { SandboxContext } from '../../context.js';
-import type { Db } from '../../db.js';
 import { appendAudit } from '../audit/chain.js';
 import { assertNotFrozen } from '../money/freeze.js';
+import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 import { newId } from './ids.js';
+import type { ApprovalRecord } from './repository.js';
 
 /**
  * Approvals (`apr_…`): the human gates of DESIGN.md §3. Each is bound to a plan hash, so a rerun of the
  * exact same plan finds the decision and a changed plan (another price, another name) needs a new one.
  * Other modules gate their own actions (budget raises, unfreeze, token creation) with `gateOnApproval`.
  */
-export const APPROVALS_MIGRATION = `
-CREATE TABLE runs_approvals (
-  id TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL,
-  status TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  title TEXT NOT NULL,
-  project_id TEXT,
-  run_id TEXT,
-  provider TEXT,
-  service TEXT,
-  name_asked TEXT,
-  name_offered TEXT,
-  price_amount INTEGER,
-  price_currency TEXT,
-  billing TEXT,
-  refundable INTEGER NOT NULL,
-  warnings TEXT NOT NULL,
-  plan_hash TEXT NOT NULL,
-  confirmation TEXT,
-  created_at TEXT NOT NULL,
-  expires_at TEXT NOT NULL,
-  decided_by TEXT,
-  decided_via TEXT,
-  decided_at TEXT,
-  reason TEXT,
-  consumed_at TEXT,
-  consumed_by TEXT
-);
-CREATE INDEX runs_approvals_plan ON runs_approvals (user_id, plan_hash);
-CREATE INDEX runs_approvals_user_status ON runs_approvals (user_id, status)`;
-
-/**
- * A claim is final unless the claimant says it is tentative (a purchase whose outcome may still be
- * unknown): only an unsettled claim can be picked up again by the same claimant, e.g. a rerun after a crash.
- */
-export const APPROVAL_CLAIMS_MIGRATION =
-  'ALTER TABLE runs_approvals ADD COLUMN claim_settled INTEGER NOT NULL DEFAULT 1';
-
 /** How long a pending approval waits for a human before it expires. */
 export const APPROVAL_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -83,36 +45,8 @@ export interface Decision {
 
 type DecisionListener = (ctx: SandboxContext, approval: Approval) => void | Promise<void>;
 
-interface ApprovalRow {
-  id: string;
-  user_id: string;
-  status: ApprovalStatus;
-  kind: string;
-  title: string;
-  project_id: string | null;
-  run_id: string | null;
-  provider: string | null;
-  service: string | null;
-  name_asked: string | null;
-  name_offered: string | null;
-  price_amount: number | null;
-  price_currency: string | null;
-  billing: 'free' | 'one_time' | 'recurring' | null;
-  refundable: number;
-  warnings: string;
-  plan_hash: string;
-  confirmation: string | null;
-  created_at: string;
-  expires_at: string;
-  decided_by: string | null;
-  decided_via: 'web' | 'cli' | null;
-  decided_at: string | null;
-  reason: string | null;
-  consumed_at: string | null;
-}
-
-/** Per database, so that several sandboxes in one process (tests) never call each other's listeners. */
-const listeners = new WeakMap<Db, Map<string, DecisionListener[]>>();
+/** Per sandbox, so that several sandboxes in one process (tests) never call each other's listeners. */
+const listeners = new WeakMap<OrchestratorStorage, Map<string, DecisionListener[]>>();
 
 /**
  * Lets a module act when a human decides one of its approvals (e.g. lift a freeze at once). Register it
@@ -120,14 +54,14 @@ const listeners = new WeakMap<Db, Map<string, DecisionListener[]>>();
  * decision is answered once it finished.
  */
 export function onApprovalDecided(ctx: SandboxContext, kind: string, listener: DecisionListener): void {
-  const byKind = listeners.get(ctx.db) ?? new Map<string, DecisionListener[]>();
+  const byKind = listeners.get(ctx.storage) ?? new Map<string, DecisionListener[]>();
   byKind.set(kind, [...(byKind.get(kind) ?? []), listener]);
-  listeners.set(ctx.db, byKind);
+  listeners.set(ctx.storage, byKind);
 }
 
-export function createApproval(ctx: SandboxContext, input: ApprovalInput): Approval {
+function newApproval(ctx: SandboxContext, input: ApprovalInput): ApprovalRecord {
   const now = ctx.now();
-  const row: ApprovalRow = {
+  return {
     id: newId('apr'),
     user_id: input.userId,
     status: 'pending',
@@ -142,8 +76,8 @@ export function createApproval(ctx: SandboxContext, input: ApprovalInput): Appro
     price_amount: input.price?.amount ?? null,
     price_currency: input.price?.currency ?? null,
     billing: input.billing ?? null,
-    refundable: input.refundable === false ? 0 : 1,
-    warnings: JSON.stringify(input.warnings ?? []),
+    refundable: input.refundable !== false,
+    warnings: input.warnings ?? [],
     plan_hash: input.planHash,
     confirmation: input.confirmation ?? null,
     created_at: new Date(now).toISOString(),
@@ -154,58 +88,57 @@ export function createApproval(ctx: SandboxContext, input: ApprovalInput): Appro
     reason: null,
     consumed_at: null,
   };
-  const columns = Object.keys(row);
-  ctx.db
-    .prepare(
-      `INSERT INTO runs_approvals (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
-    )
-    .run(row);
-  return toApproval(ctx, row);
+}
+
+export async function createApproval(ctx: SandboxContext, input: ApprovalInput): Promise<Approval> {
+  const record = newApproval(ctx, input);
+  await ctx.storage.transaction((tx) => tx.approvals.insert(record));
+  return toApproval(ctx, record);
 }
 
 /**
  * The gate: returns the approved, unconsumed approval of this exact plan, or throws. A pending one
  * answers APPROVAL_REQUIRED with its id and page; a denied one APPROVAL_DENIED; none (or an expired
- * one) creates a new pending approval and answers APPROVAL_REQUIRED. Runs in one transaction so that
+ * one) creates a new pending approval and answers APPROVAL_REQUIRED. One unit of work, so that
  * concurrent reruns of the same plan share one approval. With `claimFor`, an approved approval is
- * consumed in the same transaction, so two concurrent actions can never both spend one human decision.
+ * consumed in the same unit, so two concurrent actions can never both spend one human decision.
  * A `tentative` claim stays usable by the same claimant until `settleApproval` (or `releaseApproval`).
  */
-export function gateOnApproval(
+export async function gateOnApproval(
   ctx: SandboxContext,
   input: ApprovalInput,
   reasons: string[],
   claimFor?: string,
   claimKind: 'final' | 'tentative' = 'final',
-): Approval {
-  const found = ctx.db
-    .transaction(() => {
-      expireOverdue(ctx);
-      const row = ctx.db
-        // An approval this very request claimed tentatively before its process died is still its own.
-        .prepare(
-          `SELECT * FROM runs_approvals WHERE user_id = ? AND plan_hash = ?
-           AND (consumed_at IS NULL OR (consumed_by = ? AND claim_settled = 0)) AND status != 'expired'
-           ORDER BY created_at DESC LIMIT 1`,
-        )
-        .get(input.userId, input.planHash, claimFor ?? null) as ApprovalRow | undefined;
-      if (!row) return createApproval(ctx, input);
-      if (row.status === 'approved' && claimFor !== undefined) claim(ctx, row.id, claimFor, claimKind);
-      return toApproval(ctx, row);
-    })
-    .immediate();
-  if (found.status === 'approved') return found;
-  if (found.status === 'denied') {
+): Promise<Approval> {
+  const found = await ctx.storage.transaction(async (tx) => {
+    const now = new Date(ctx.now()).toISOString();
+    await tx.approvals.expireOverdue(now);
+    // An approval this very request claimed tentatively before its process died is still its own.
+    const record = await tx.approvals.findUsable(input.userId, input.planHash, claimFor ?? null);
+    if (!record) {
+      const created = newApproval(ctx, input);
+      await tx.approvals.insert(created);
+      return created;
+    }
+    if (record.status === 'approved' && claimFor !== undefined) {
+      await tx.approvals.claim(record.id, claimFor, claimKind === 'final', now);
+    }
+    return record;
+  });
+  const approval = toApproval(ctx, found);
+  if (approval.status === 'approved') return approval;
+  if (approval.status === 'denied') {
     throw new ProjectsError(
       'APPROVAL_DENIED',
-      `${found.decided_by ?? 'a human'} denied this: ${found.title}`,
+      `${approval.decided_by ?? 'a human'} denied this: ${approval.title}`,
       {
         httpStatus: 403,
-        details: { approval_id: found.id, url: found.url, reason: found.reason },
+        details: { approval_id: approval.id, url: approval.url, reason: approval.reason },
       },
     );
   }
-  throw approvalRequired(found, reasons);
+  throw approvalRequired(approval, reasons);
 }
 
 export function approvalRequired(approval: Approval, reasons: string[]): ProjectsError {
@@ -221,50 +154,35 @@ export function approvalRequired(approval: Approval, reasons: string[]): Project
   });
 }
 
-function claim(ctx: SandboxContext, id: string, consumer: string, kind: 'final' | 'tentative'): void {
-  ctx.db
-    .prepare(
-      `UPDATE runs_approvals SET consumed_at = ?, consumed_by = ?, claim_settled = ?
-       WHERE id = ? AND (consumed_at IS NULL OR (consumed_by = ? AND claim_settled = 0))`,
-    )
-    .run(new Date(ctx.now()).toISOString(), consumer, kind === 'final' ? 1 : 0, id, consumer);
-}
-
 /** Makes a tentative claim final: the action it allowed is done, so nobody can use the approval again. */
-export function settleApproval(db: Db, id: string): void {
-  db.prepare('UPDATE runs_approvals SET claim_settled = 1 WHERE id = ?').run(id);
+export function settleApproval(store: OrchestratorStorage, id: string): Promise<void> {
+  return store.transaction((tx) => tx.approvals.settle(id));
 }
 
 /** Gives a claimed approval back when the action it allowed failed before buying anything. */
-export function releaseApproval(db: Db, id: string): void {
-  db.prepare(
-    'UPDATE runs_approvals SET consumed_at = NULL, consumed_by = NULL, claim_settled = 1 WHERE id = ?',
-  ).run(id);
+export function releaseApproval(store: OrchestratorStorage, id: string): Promise<void> {
+  return store.transaction((tx) => tx.approvals.release(id));
 }
 
-export function getApproval(ctx: SandboxContext, userId: string, id: string): Approval {
-  expireOverdue(ctx);
-  const row = ctx.db.prepare('SELECT * FROM runs_approvals WHERE id = ? AND user_id = ?').get(id, userId) as
-    | ApprovalRow
-    | undefined;
-  if (!row) throw new ProjectsError('NOT_FOUND', `no approval '${id}'`, { httpStatus: 404 });
-  return toApproval(ctx, row);
+export async function getApproval(ctx: SandboxContext, userId: string, id: string): Promise<Approval> {
+  const record = await ctx.storage.transaction(async (tx) => {
+    await tx.approvals.expireOverdue(new Date(ctx.now()).toISOString());
+    return tx.approvals.find(userId, id);
+  });
+  if (!record) throw new ProjectsError('NOT_FOUND', `no approval '${id}'`, { httpStatus: 404 });
+  return toApproval(ctx, record);
 }
 
-export function listApprovals(
+export async function listApprovals(
   ctx: SandboxContext,
   userId: string,
   filter: { status?: ApprovalStatus | undefined; projectId?: string | undefined } = {},
-): Approval[] {
-  expireOverdue(ctx);
-  const rows = ctx.db
-    .prepare(
-      `SELECT * FROM runs_approvals WHERE user_id = @userId
-         AND (@status IS NULL OR status = @status) AND (@projectId IS NULL OR project_id = @projectId)
-       ORDER BY created_at DESC, id`,
-    )
-    .all({ userId, status: filter.status ?? null, projectId: filter.projectId ?? null }) as ApprovalRow[];
-  return rows.map((row) => toApproval(ctx, row));
+): Promise<Approval[]> {
+  const records = await ctx.storage.transaction(async (tx) => {
+    await tx.approvals.expireOverdue(new Date(ctx.now()).toISOString());
+    return tx.approvals.list(userId, filter);
+  });
+  return records.map((record) => toApproval(ctx, record));
 }
 
 /**
@@ -277,16 +195,13 @@ export async function decideApproval(
   id: string,
   decision: Decision,
 ): Promise<Approval> {
-  const approval = getApproval(ctx, userId, id);
+  const approval = await getApproval(ctx, userId, id);
   if (approval.status !== 'pending') {
     throw new ProjectsError('INVALID_ARGUMENT', `approval ${id} is already ${approval.status}`, {
       httpStatus: 409,
       details: { approval_id: id, status: approval.status },
     });
   }
-  // Frozen means no spending at all: only the unfreeze gate itself can still be approved.
-  if (decision.decision === 'approved' && approval.kind !== 'unfreeze')
-    await assertNotFrozen(ctx.storage, userId);
   if (decision.decision === 'approved' && approval.confirmation !== null) {
     if (decision.confirmation !== approval.confirmation) {
       throw new ProjectsError('INVALID_ARGUMENT', 'type the exact name to approve this purchase', {
@@ -295,65 +210,79 @@ export async function decideApproval(
       });
     }
   }
-  const decidedAt = new Date(ctx.now()).toISOString();
-  const changed = ctx.db
-    .prepare(
-      `UPDATE runs_approvals SET status = ?, decided_by = ?, decided_via = ?, decided_at = ?, reason = ?
-       WHERE id = ? AND status = 'pending'`,
-    )
-    .run(decision.decision, decision.actor, decision.via, decidedAt, decision.reason ?? null, id);
+  const decided = await recordDecision(ctx, userId, approval, decision);
   // Lost a race with another decision: answer as for an already-decided approval.
-  if (changed.changes === 0) return decideApproval(ctx, userId, id, decision);
-  const decided = getApproval(ctx, userId, id);
-  await appendAudit(ctx.storage, {
-    userId,
-    actor: decision.actor,
-    runId: decided.run_id,
-    projectId: decided.project_id,
-    action: `approval.${decision.decision === 'approved' ? 'approve' : 'deny'}`,
-    subject: id,
-    price: decided.price,
-    result: 'ok',
-    details: { kind: decided.kind, via: decision.via, plan_hash: decided.plan_hash },
-    now: ctx.now(),
-  });
-  for (const listener of listeners.get(ctx.db)?.get(decided.kind) ?? []) await listener(ctx, decided);
+  if (!decided) return decideApproval(ctx, userId, id, decision);
+  for (const listener of listeners.get(ctx.storage)?.get(decided.kind) ?? []) await listener(ctx, decided);
   return decided;
 }
 
-function expireOverdue(ctx: SandboxContext): void {
-  ctx.db
-    .prepare(`UPDATE runs_approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?`)
-    .run(new Date(ctx.now()).toISOString());
+/**
+ * The decision and its audit event, in one unit; the freeze is checked inside it so that no approval of a
+ * spend can land after a freeze committed. Undefined when the approval was no longer pending.
+ */
+function recordDecision(
+  ctx: SandboxContext,
+  userId: string,
+  approval: Approval,
+  decision: Decision,
+): Promise<Approval | undefined> {
+  return ctx.storage.transaction(async (tx) => {
+    // Frozen means no spending at all: only the unfreeze gate itself can still be approved.
+    if (decision.decision === 'approved' && approval.kind !== 'unfreeze') await assertNotFrozen(tx, userId);
+    const changed = await tx.approvals.decide(approval.id, {
+      status: decision.decision,
+      by: decision.actor,
+      via: decision.via,
+      at: new Date(ctx.now()).toISOString(),
+      reason: decision.reason ?? null,
+    });
+    const record = changed ? await tx.approvals.find(userId, approval.id) : undefined;
+    if (!record) return undefined;
+    const decided = toApproval(ctx, record);
+    await appendAudit(tx, {
+      userId,
+      actor: decision.actor,
+      runId: decided.run_id,
+      projectId: decided.project_id,
+      action: `approval.${decision.decision === 'approved' ? 'approve' : 'deny'}`,
+      subject: approval.id,
+      price: decided.price,
+      result: 'ok',
+      details: { kind: decided.kind, via: decision.via, plan_hash: decided.plan_hash },
+      now: ctx.now(),
+    });
+    return decided;
+  });
 }
 
-function toApproval(ctx: SandboxContext, row: ApprovalRow): Approval {
+function toApproval(ctx: SandboxContext, record: ApprovalRecord): Approval {
   return {
-    id: row.id,
-    status: row.status,
-    kind: row.kind,
-    title: row.title,
-    project_id: row.project_id,
-    run_id: row.run_id,
-    provider: row.provider,
-    service: row.service,
-    name_asked: row.name_asked,
-    name_offered: row.name_offered,
+    id: record.id,
+    status: record.status,
+    kind: record.kind,
+    title: record.title,
+    project_id: record.project_id,
+    run_id: record.run_id,
+    provider: record.provider,
+    service: record.service,
+    name_asked: record.name_asked,
+    name_offered: record.name_offered,
     price:
-      row.price_amount === null || row.price_currency === null
+      record.price_amount === null || record.price_currency === null
         ? null
-        : { amount: row.price_amount, currency: row.price_currency },
-    billing: row.billing,
-    refundable: row.refundable === 1,
-    warnings: JSON.parse(row.warnings) as string[],
-    plan_hash: row.plan_hash,
-    confirmation: row.confirmation,
-    url: `${ctx.baseUrl()}/approvals/${row.id}`,
-    created_at: row.created_at,
-    expires_at: row.expires_at,
-    decided_by: row.decided_by,
-    decided_via: row.decided_via,
-    decided_at: row.decided_at,
-    reason: row.reason,
+        : { amount: record.price_amount, currency: record.price_currency },
+    billing: record.billing,
+    refundable: record.refundable,
+    warnings: record.warnings,
+    plan_hash: record.plan_hash,
+    confirmation: record.confirmation,
+    url: `${ctx.baseUrl()}/approvals/${record.id}`,
+    created_at: record.created_at,
+    expires_at: record.expires_at,
+    decided_by: record.decided_by,
+    decided_via: record.decided_via,
+    decided_at: record.decided_at,
+    reason: record.reason,
   };
 }

@@ -57,7 +57,7 @@ export class Catalog {
 
   /** One service by provider and id; its provider being unavailable is an error here, not a gap. */
   async service(providerId: string, serviceId: string, refresh = false): Promise<CatalogService> {
-    this.registry.get(providerId);
+    await this.registry.get(providerId);
     let listing = (await this.load(refresh)).listings.find((l) => l.provider.id === providerId);
     // A provider that was down at the last fetch is asked again rather than served stale.
     if (listing && !listing.ok && !refresh) {
@@ -92,7 +92,8 @@ export class Catalog {
   }
 
   private async fetchAll(): Promise<Snapshot> {
-    const listings = await Promise.all(this.registry.list().map((provider) => this.fetchOne(provider)));
+    const providers = await this.registry.list();
+    const listings = await Promise.all(providers.map((provider) => this.fetchOne(provider)));
     this.snapshot = { listings, at: this.now() };
     return this.snapshot;
   }

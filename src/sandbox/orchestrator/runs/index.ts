@@ -1,23 +1,18 @@
 import type { SandboxModule } from '../../context.js';
 import { acceptForms } from '../identity/web-session.js';
-import { ACCOUNT_TOKENS, ACCOUNTS_MIGRATION, Accounts } from './accounts.js';
+import { RUNS_MIGRATIONS } from '../storage/sqlite/migrations.js';
+import { ACCOUNT_TOKENS, Accounts } from './accounts.js';
 import { registerApprovalRoutes } from './approval-routes.js';
-import { APPROVAL_CLAIMS_MIGRATION, APPROVALS_MIGRATION } from './approvals.js';
 import { Catalog } from './catalog.js';
-import { INFLIGHT_MIGRATION, InflightPurchases } from './inflight.js';
+import { InflightPurchases } from './inflight.js';
 import { registerPages } from './pages.js';
-import { PROJECTS_MIGRATION, ProjectStore } from './projects.js';
+import { ProjectStore } from './projects.js';
 import { ProviderCalls } from './provider-calls.js';
 import { Provisioner } from './provision.js';
-import { QUOTES_MIGRATION, QuoteStore } from './quotes.js';
-import {
-  type ProviderRegistration,
-  ProviderRegistry,
-  REGISTERED_SIGNING_SECRETS,
-  REGISTRY_MIGRATION,
-} from './registry.js';
+import { QuoteStore } from './quotes.js';
+import { type ProviderRegistration, ProviderRegistry, REGISTERED_SIGNING_SECRETS } from './registry.js';
 import { ResourceActions } from './resource-actions.js';
-import { RESOURCE_CREDENTIALS, RESOURCES_MIGRATION, ResourceStore } from './resources.js';
+import { RESOURCE_CREDENTIALS, ResourceStore } from './resources.js';
 import { registerCatalogRoutes, registerProjectRoutes, registerProvisionRoutes } from './routes.js';
 
 export { type ApprovalInput, createApproval, gateOnApproval, onApprovalDecided } from './approvals.js';
@@ -40,37 +35,26 @@ export interface RunsModuleOptions {
 export function runsModule(options: RunsModuleOptions): SandboxModule {
   return {
     name: 'orchestrator:runs',
-    migrations: [
-      [
-        REGISTRY_MIGRATION,
-        PROJECTS_MIGRATION,
-        APPROVALS_MIGRATION,
-        QUOTES_MIGRATION,
-        RESOURCES_MIGRATION,
-        ACCOUNTS_MIGRATION,
-      ].join(';\n'),
-      INFLIGHT_MIGRATION,
-      APPROVAL_CLAIMS_MIGRATION,
-    ],
+    migrations: RUNS_MIGRATIONS,
     sealedColumns: [REGISTERED_SIGNING_SECRETS, ACCOUNT_TOKENS, RESOURCE_CREDENTIALS],
     prefix: '',
     async register(app, ctx) {
-      const registry = new ProviderRegistry(ctx.db, ctx.secrets);
+      const registry = new ProviderRegistry(ctx.storage, ctx.secrets);
       const calls = new ProviderCalls(options.orchestratorId ?? 'sandbox', ctx.now, {
         timeoutMs: options.providerTimeoutMs,
       });
       const catalog = new Catalog(registry, calls, ctx.now);
-      const projects = new ProjectStore(ctx.db);
-      const resources = new ResourceStore(ctx.db, ctx.secrets);
-      const accounts = new Accounts(ctx.db, ctx.secrets, calls, ctx.baseUrl, ctx.now);
+      const projects = new ProjectStore(ctx.storage);
+      const resources = new ResourceStore(ctx.storage, ctx.secrets);
+      const accounts = new Accounts(ctx.storage, ctx.secrets, calls, ctx.baseUrl, ctx.now);
       const provisioner = new Provisioner({
         ctx,
         registry,
         catalog,
         calls,
         projects,
-        quotes: new QuoteStore(ctx.db),
-        inflight: new InflightPurchases(ctx.db),
+        quotes: new QuoteStore(ctx.storage),
+        inflight: new InflightPurchases(ctx.storage),
         resources,
         accounts,
       });
@@ -84,7 +68,11 @@ export function runsModule(options: RunsModuleOptions): SandboxModule {
       registerPages(app, ctx, registry, accounts);
     },
     async onListen(ctx) {
-      new ProviderRegistry(ctx.db, ctx.secrets).seed(ctx.baseUrl(), options.providers, new Date(ctx.now()));
+      await new ProviderRegistry(ctx.storage, ctx.secrets).seed(
+        ctx.baseUrl(),
+        options.providers,
+        new Date(ctx.now()),
+      );
       return async () => {};
     },
   };

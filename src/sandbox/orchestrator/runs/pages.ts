@@ -23,14 +23,14 @@ export function registerPages(
   app.get('/approvals', async (request, reply) => {
     const session = requireWebSession(request, reply);
     if (!session) return reply;
-    const approvals = listApprovals(ctx, session.user.id);
+    const approvals = await listApprovals(ctx, session.user.id);
     return sendPage(request, reply, { title: 'Approvals', body: approvalList(approvals) });
   });
 
   app.get<{ Params: { id: string } }>('/approvals/:id', async (request, reply) => {
     const session = requireWebSession(request, reply);
     if (!session) return reply;
-    const approval = getApproval(ctx, session.user.id, request.params.id);
+    const approval = await getApproval(ctx, session.user.id, request.params.id);
     return renderDetail(request, reply, approval);
   });
 
@@ -52,7 +52,13 @@ export function registerPages(
           });
         } catch (error) {
           if (!(error instanceof ProjectsError) || error.code === 'NOT_FOUND') throw error;
-          return renderDetail(request, reply, getApproval(ctx, session.user.id, id), error.message, 422);
+          return renderDetail(
+            request,
+            reply,
+            await getApproval(ctx, session.user.id, id),
+            error.message,
+            422,
+          );
         }
         return reply.redirect(`/approvals/${encodeURIComponent(id)}`, 303);
       },
@@ -64,10 +70,10 @@ export function registerPages(
   app.get<{ Params: { provider: string }; Querystring: Record<string, string | undefined> }>(
     '/providers/callback/:provider',
     async (request, reply) => {
-      const provider = registry.get(request.params.provider);
+      const provider = await registry.get(request.params.provider);
       const { code, state, error } = request.query;
       if (error || !code || !state) {
-        if (state) accounts.cancel(provider, state);
+        if (state) await accounts.cancel(provider, state);
         const body = html`<p class="error" id="result">${provider.name} did not link the account
           (${error ?? 'no code'}). Run the command again to retry.</p>`;
         return sendBarePage(reply, 'Account not linked', body, 400);

@@ -99,9 +99,9 @@ export class Provisioner {
     projectId: string,
     request: ProvisionRequest,
   ): Promise<Attempt> {
-    const project = this.deps.projects.get(principal.userId, projectId);
+    const project = await this.deps.projects.get(principal.userId, projectId);
     const [providerId = '', serviceId = ''] = splitRef(request.service);
-    const provider = this.deps.registry.get(providerId);
+    const provider = await this.deps.registry.get(providerId);
     const service = await this.deps.catalog.service(providerId, serviceId);
     assertScope(principal, service.pricing.type === 'paid' ? 'provision:paid' : 'provision:free');
     const configuration = withName(service, request.config, request.name);
@@ -111,11 +111,11 @@ export class Provisioner {
 
   private async run(attempt: Attempt): Promise<ProvisionRecord> {
     const { quote, findings } = (await this.resumedQuote(attempt)) ?? (await this.newQuote(attempt));
-    const approval = this.gate(attempt, quote, findings);
+    const approval = await this.gate(attempt, quote, findings);
     try {
       return await this.buy(attempt, quote, approval);
     } catch (error) {
-      if (approval) releaseApproval(this.deps.ctx.db, approval.id);
+      if (approval) await releaseApproval(this.deps.ctx.storage, approval.id);
       throw error;
     }
   }
@@ -124,8 +124,8 @@ export class Provisioner {
     const { principal, provider, service, configuration, request } = attempt;
     const answer = await this.deps.calls.client(provider).quote({ service_id: service.id, configuration });
     assertPurchasable(answer, request, principal);
-    const findings = this.intent(attempt, answer);
-    const quote = this.deps.quotes.record(
+    const findings = await this.intent(attempt, answer);
+    const quote = await this.deps.quotes.record(
       { userId: principal.userId, projectId: attempt.project.id, provider: provider.id },
       answer,
       findings.warnings,
@@ -142,14 +142,17 @@ export class Provisioner {
   private async resumedQuote(
     attempt: Attempt,
   ): Promise<{ quote: Quote; findings: IntentFindings } | undefined> {
-    const quoteId = this.deps.inflight.quoteFor(attempt.principal.userId, attempt.request.idempotency_key);
+    const quoteId = await this.deps.inflight.quoteFor(
+      attempt.principal.userId,
+      attempt.request.idempotency_key,
+    );
     if (!quoteId) return undefined;
-    const quote = this.deps.quotes.get(quoteId);
-    return { quote, findings: this.intent(attempt, { ...quote, id: quote.provider_quote_id }) };
+    const quote = await this.deps.quotes.get(quoteId);
+    return { quote, findings: await this.intent(attempt, { ...quote, id: quote.provider_quote_id }) };
   }
 
-  private intent(attempt: Attempt, answer: ProviderQuote): IntentFindings {
-    const history = this.deps.resources.namesInProject(attempt.project.id);
+  private async intent(attempt: Attempt, answer: ProviderQuote): Promise<IntentFindings> {
+    const history = await this.deps.resources.namesInProject(attempt.project.id);
     return checkIntent(attempt.service.kind, attempt.request.name, answer, history);
   }
 
@@ -157,7 +160,7 @@ export class Provisioner {
    * Policy, then the approval bound to the plan hash. An approved approval is claimed at once (inside the
    * gate's transaction) so that two concurrent runs of one plan cannot both spend it.
    */
-  private gate(attempt: Attempt, quote: Quote, findings: IntentFindings): Approval | null {
+  private async gate(attempt: Attempt, quote: Quote, findings: IntentFindings): Promise<Approval | null> {
     const decision = decidePolicy({
       amount: quote.price,
       refundable: quote.refundable,
@@ -213,7 +216,7 @@ export class Provisioner {
     const accountToken = await this.deps.accounts.tokenFor(principal, provider);
     const payment = quote.price > 0 ? await this.paymentFor(attempt, quote) : undefined;
     const created = await this.createAtProvider(attempt, quote, accountToken, payment);
-    const resource = this.deps.resources.create(
+    const resource = await this.deps.resources.create(
       {
         userId: principal.userId,
         projectId: project.id,
@@ -228,8 +231,8 @@ export class Provisioner {
       },
       new Date(ctx.now()),
     );
-    if (approval) settleApproval(ctx.db, approval.id);
-    this.deps.inflight.forget(principal.userId, request.idempotency_key);
+    if (approval) await settleApproval(ctx.storage, approval.id);
+    await this.deps.inflight.forget(principal.userId, request.idempotency_key);
     return { resource_id: resource.id };
   }
 
@@ -245,7 +248,8 @@ export class Provisioner {
   ): Promise<ProviderResource> {
     const { principal, provider, service, configuration, request } = attempt;
     const { inflight, ctx } = this.deps;
-    if (payment) inflight.remember(principal.userId, request.idempotency_key, quote.id, new Date(ctx.now()));
+    if (payment)
+      await inflight.remember(principal.userId, request.idempotency_key, quote.id, new Date(ctx.now()));
     try {
       return await this.deps.calls.client(provider).createResource(accountToken, {
         service_id: service.id,
@@ -254,7 +258,7 @@ export class Provisioner {
         ...(payment ? { quote_id: quote.provider_quote_id, payment_credentials: payment } : {}),
       });
     } catch (error) {
-      if (isDefiniteRefusal(error)) inflight.forget(principal.userId, request.idempotency_key);
+      if (isDefiniteRefusal(error)) await inflight.forget(principal.userId, request.idempotency_key);
       throw error;
     }
   }
@@ -295,7 +299,7 @@ export class Provisioner {
     const details = { service: `${provider.id}/${service.id}`, name: request.name ?? null };
     try {
       const record = await work();
-      const { resource } = this.deps.resources.get(principal.userId, record.resource_id);
+      const { resource } = await this.deps.resources.get(principal.userId, record.resource_id);
       await appendAudit(this.deps.ctx.storage, {
         ...event,
         subject: resource.id,
@@ -312,13 +316,13 @@ export class Provisioner {
     }
   }
 
-  private answer(userId: string, resourceId: string, replayed: boolean): ProvisionResponse {
-    const stored = this.deps.resources.get(userId, resourceId);
+  private async answer(userId: string, resourceId: string, replayed: boolean): Promise<ProvisionResponse> {
+    const stored = await this.deps.resources.get(userId, resourceId);
     return {
       resource: stored.resource,
-      quote: this.deps.quotes.get(stored.quoteId ?? ''),
+      quote: await this.deps.quotes.get(stored.quoteId ?? ''),
       approval_id: stored.approvalId,
-      credentials: this.deps.resources.credentials(resourceId),
+      credentials: await this.deps.resources.credentials(resourceId),
       replayed,
     };
   }

@@ -1,6 +1,7 @@
 import { ProjectsError } from '../../../protocol/errors.js';
-import type { Db } from '../../db.js';
 import type { SealedColumn, SecretBox } from '../../secret-box.js';
+import type { OrchestratorStorage } from '../storage/unit-of-work.js';
+import type { ProviderRecord } from './repository.js';
 
 /** What the sandbox composition hands over for each reference provider it mounts. */
 export interface ProviderRegistration {
@@ -23,32 +24,12 @@ export interface RegisteredProvider {
   termsVersion: string;
 }
 
-export const REGISTRY_MIGRATION = `
-CREATE TABLE runs_providers (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  base_url TEXT NOT NULL,
-  signing_secret TEXT NOT NULL,
-  terms_url TEXT NOT NULL,
-  terms_version TEXT NOT NULL,
-  updated_at TEXT NOT NULL
-)`;
-
-interface ProviderRow {
-  id: string;
-  name: string;
-  base_url: string;
-  signing_secret: string;
-  terms_url: string;
-  terms_version: string;
-}
-
 /** The orchestrator signs every call to a provider with these, so it keeps them sealed, not hashed. */
 export const REGISTERED_SIGNING_SECRETS: SealedColumn = { table: 'runs_providers', column: 'signing_secret' };
 
 export class ProviderRegistry {
   constructor(
-    private readonly db: Db,
+    private readonly storage: OrchestratorStorage,
     private readonly secrets: SecretBox,
   ) {}
 
@@ -56,9 +37,13 @@ export class ProviderRegistry {
    * Records the sandbox's own providers once the server listens (their URLs carry the port). A platform
    * registering external providers would call `upsert` with their public base URLs instead.
    */
-  seed(orchestratorUrl: string, registrations: readonly ProviderRegistration[], now: Date): void {
+  async seed(
+    orchestratorUrl: string,
+    registrations: readonly ProviderRegistration[],
+    now: Date,
+  ): Promise<void> {
     for (const registration of registrations) {
-      this.upsert(
+      await this.upsert(
         {
           id: registration.id,
           name: registration.name ?? registration.id,
@@ -72,36 +57,29 @@ export class ProviderRegistry {
     }
   }
 
-  upsert(provider: RegisteredProvider, now: Date): void {
-    this.db
-      .prepare(
-        `INSERT INTO runs_providers (id, name, base_url, signing_secret, terms_url, terms_version, updated_at)
-         VALUES (@id, @name, @baseUrl, @signingSecret, @termsUrl, @termsVersion, @updatedAt)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, base_url = excluded.base_url,
-           signing_secret = excluded.signing_secret, terms_url = excluded.terms_url,
-           terms_version = excluded.terms_version, updated_at = excluded.updated_at`,
-      )
-      .run({
-        ...provider,
-        signingSecret: this.secrets.seal(provider.signingSecret, REGISTERED_SIGNING_SECRETS),
-        updatedAt: now.toISOString(),
-      });
+  upsert(provider: RegisteredProvider, now: Date): Promise<void> {
+    const record = {
+      ...toRecord(provider),
+      signing_secret: this.secrets.seal(provider.signingSecret, REGISTERED_SIGNING_SECRETS),
+    };
+    return this.storage.transaction((tx) => tx.providers.upsert(record, now.toISOString()));
   }
 
-  list(): RegisteredProvider[] {
-    const rows = this.db.prepare('SELECT * FROM runs_providers ORDER BY id').all() as ProviderRow[];
-    return rows.map((row) => this.#toProvider(row));
+  list(): Promise<RegisteredProvider[]> {
+    return this.storage.transaction(async (tx) =>
+      (await tx.providers.list()).map((row) => this.#toProvider(row)),
+    );
   }
 
-  find(id: string): RegisteredProvider | undefined {
-    const row = this.db.prepare('SELECT * FROM runs_providers WHERE id = ?').get(id) as
-      | ProviderRow
-      | undefined;
-    return row && this.#toProvider(row);
+  find(id: string): Promise<RegisteredProvider | undefined> {
+    return this.storage.transaction(async (tx) => {
+      const record = await tx.providers.find(id);
+      return record && this.#toProvider(record);
+    });
   }
 
-  get(id: string): RegisteredProvider {
-    const provider = this.find(id);
+  async get(id: string): Promise<RegisteredProvider> {
+    const provider = await this.find(id);
     if (!provider) {
       throw new ProjectsError('NOT_FOUND', `no provider '${id}' is registered`, {
         httpStatus: 404,
@@ -111,7 +89,7 @@ export class ProviderRegistry {
     return provider;
   }
 
-  #toProvider(row: ProviderRow): RegisteredProvider {
+  #toProvider(row: ProviderRecord): RegisteredProvider {
     return {
       id: row.id,
       name: row.name,
@@ -121,4 +99,15 @@ export class ProviderRegistry {
       termsVersion: row.terms_version,
     };
   }
+}
+
+function toRecord(provider: RegisteredProvider): ProviderRecord {
+  return {
+    id: provider.id,
+    name: provider.name,
+    base_url: provider.baseUrl,
+    signing_secret: provider.signingSecret,
+    terms_url: provider.termsUrl,
+    terms_version: provider.termsVersion,
+  };
 }

@@ -26,21 +26,21 @@ export class ResourceActions {
     principal: Principal,
     id: string,
   ): Promise<{ resource: Resource; credentials: Record<string, string> }> {
-    const { resource } = this.resources.get(principal.userId, id);
-    const provider = this.registry.get(resource.provider);
+    const { resource } = await this.resources.get(principal.userId, id);
+    const provider = await this.registry.get(resource.provider);
     const token = await this.accounts.tokenFor(principal, provider);
     const rotated = await this.calls.client(provider).rotateCredentials(token, resource.provider_resource_id);
     const credentials = rotated.access_configuration ?? {};
-    this.resources.saveCredentials(resource.id, credentials);
+    await this.resources.saveCredentials(resource.id, credentials);
     await this.audit(principal, resource, 'resource.rotate');
-    return { resource: this.resources.get(principal.userId, id).resource, credentials };
+    return { resource: (await this.resources.get(principal.userId, id)).resource, credentials };
   }
 
   async remove(principal: Principal, id: string): Promise<Resource> {
-    const { resource } = this.resources.get(principal.userId, id);
+    const { resource } = await this.resources.get(principal.userId, id);
     if (resource.status === 'removed') return resource;
     if (resource.price) {
-      gateOnApproval(
+      await gateOnApproval(
         this.ctx,
         {
           userId: principal.userId,
@@ -60,12 +60,12 @@ export class ResourceActions {
         `remove:${resource.id}`,
       );
     }
-    const provider = this.registry.get(resource.provider);
+    const provider = await this.registry.get(resource.provider);
     const token = await this.accounts.tokenFor(principal, provider);
     await this.calls.client(provider).removeResource(token, resource.provider_resource_id);
-    this.resources.markRemoved(resource.id);
+    await this.resources.markRemoved(resource.id);
     await this.audit(principal, resource, 'resource.remove');
-    return this.resources.get(principal.userId, id).resource;
+    return (await this.resources.get(principal.userId, id)).resource;
   }
 
   private async audit(principal: Principal, resource: Resource, action: string): Promise<void> {

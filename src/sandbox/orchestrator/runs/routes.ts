@@ -48,25 +48,28 @@ export function registerProjectRoutes(app: FastifyInstance, deps: RouteDeps): vo
     const body = parseWith(CreateProjectRequestSchema, request.body, 'body');
     // A project is where the orchestrator starts acting for the user: they accept its terms first (a human gate).
     requireTermsAccepted(ctx, principal.userId, 'orchestrator');
-    return reply.status(201).send(projects.create(principal.userId, body.name, new Date(ctx.now())));
+    return reply.status(201).send(await projects.create(principal.userId, body.name, new Date(ctx.now())));
   });
 
   app.get<{ Params: { id: string } }>('/v1/projects/:id', async (request): Promise<ProjectStatus> => {
     const principal = requireScope(request, 'read');
-    const project = projects.get(principal.userId, request.params.id);
-    const owned = resources.listByProject(project.id);
+    const project = await projects.get(principal.userId, request.params.id);
+    const owned = await resources.listByProject(project.id);
     return {
       project,
       resources: owned,
-      pending_approvals: listApprovals(ctx, principal.userId, { status: 'pending', projectId: project.id }),
+      pending_approvals: await listApprovals(ctx, principal.userId, {
+        status: 'pending',
+        projectId: project.id,
+      }),
       spend: { this_month: monthSpend(owned, ctx.now()) },
     };
   });
 
   app.get<{ Params: { id: string } }>('/v1/projects/:id/resources', async (request) => {
     const principal = requireScope(request, 'read');
-    const project = projects.get(principal.userId, request.params.id);
-    return { resources: resources.listByProject(project.id) };
+    const project = await projects.get(principal.userId, request.params.id);
+    return { resources: await resources.listByProject(project.id) };
   });
 }
 

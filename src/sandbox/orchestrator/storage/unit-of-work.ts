@@ -7,6 +7,15 @@ import type {
   LedgerRepository,
   LimitsRepository,
 } from '../money/repository.js';
+import type {
+  AccountRepository,
+  ApprovalRepository,
+  InflightRepository,
+  ProjectRepository,
+  ProviderRepository,
+  QuoteRepository,
+  ResourceRepository,
+} from '../runs/repository.js';
 
 /**
  * The orchestrator's storage boundary. Domain modules and route handlers see only this: repositories per
@@ -37,4 +46,11 @@ export interface OrchestratorTx extends OrchestratorStorage {
   freezes: FreezeRepository;
   gates: GateRepository;
   idempotency: IdempotencyRepository;
+  providers: ProviderRepository;
+  projects: ProjectRepository;
+  quotes: QuoteRepository;
+  inflight: InflightRepository;
+  resources: ResourceRepository;
+  accounts: AccountRepository;
+  approvals: ApprovalRepository;
 }

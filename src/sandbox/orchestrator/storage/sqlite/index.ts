@@ -9,6 +9,15 @@ import {
   SqliteLedgerRepository,
   SqliteLimitsRepository,
 } from './money.js';
+import {
+  SqliteAccountRepository,
+  SqliteApprovalRepository,
+  SqliteInflightRepository,
+  SqliteProjectRepository,
+  SqliteProviderRepository,
+  SqliteQuoteRepository,
+  SqliteResourceRepository,
+} from './runs.js';
 
 /**
  * The SQLite backend of the orchestrator's storage: one better-sqlite3 connection (WAL) shared by the
@@ -53,6 +62,13 @@ class SqliteTx implements OrchestratorTx {
   readonly freezes: SqliteFreezeRepository;
   readonly gates: SqliteGateRepository;
   readonly idempotency: SqliteIdempotencyRepository;
+  readonly providers: SqliteProviderRepository;
+  readonly projects: SqliteProjectRepository;
+  readonly quotes: SqliteQuoteRepository;
+  readonly inflight: SqliteInflightRepository;
+  readonly resources: SqliteResourceRepository;
+  readonly accounts: SqliteAccountRepository;
+  readonly approvals: SqliteApprovalRepository;
   private depth = 0;
 
   constructor(private readonly db: Db) {
@@ -63,6 +79,13 @@ class SqliteTx implements OrchestratorTx {
     this.freezes = new SqliteFreezeRepository(db);
     this.gates = new SqliteGateRepository(db);
     this.idempotency = new SqliteIdempotencyRepository(db);
+    this.providers = new SqliteProviderRepository(db);
+    this.projects = new SqliteProjectRepository(db);
+    this.quotes = new SqliteQuoteRepository(db);
+    this.inflight = new SqliteInflightRepository(db);
+    this.resources = new SqliteResourceRepository(db);
+    this.accounts = new SqliteAccountRepository(db);
+    this.approvals = new SqliteApprovalRepository(db);
   }
 
   async transaction<T>(work: (tx: OrchestratorTx) => Promise<T>): Promise<T> {

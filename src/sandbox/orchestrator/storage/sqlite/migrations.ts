@@ -107,3 +107,121 @@ export const AUDIT_MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_events_user ON audit_events (user_id, seq);
   CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, event_id TEXT NOT NULL, hash TEXT NOT NULL);`,
 ];
+
+/**
+ * Runs: the provider registry, projects, approvals, quotes, resources and their credentials, provider
+ * accounts and consent links, purchases in flight. The first migration shipped as one script.
+ */
+export const RUNS_MIGRATIONS: readonly string[] = [
+  [
+    `
+CREATE TABLE runs_providers (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  base_url TEXT NOT NULL,
+  signing_secret TEXT NOT NULL,
+  terms_url TEXT NOT NULL,
+  terms_version TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+)`,
+    `
+CREATE TABLE runs_projects (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX runs_projects_user ON runs_projects (user_id)`,
+    `
+CREATE TABLE runs_approvals (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  title TEXT NOT NULL,
+  project_id TEXT,
+  run_id TEXT,
+  provider TEXT,
+  service TEXT,
+  name_asked TEXT,
+  name_offered TEXT,
+  price_amount INTEGER,
+  price_currency TEXT,
+  billing TEXT,
+  refundable INTEGER NOT NULL,
+  warnings TEXT NOT NULL,
+  plan_hash TEXT NOT NULL,
+  confirmation TEXT,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  decided_by TEXT,
+  decided_via TEXT,
+  decided_at TEXT,
+  reason TEXT,
+  consumed_at TEXT,
+  consumed_by TEXT
+);
+CREATE INDEX runs_approvals_plan ON runs_approvals (user_id, plan_hash);
+CREATE INDEX runs_approvals_user_status ON runs_approvals (user_id, status)`,
+    `
+CREATE TABLE runs_quotes (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  provider_quote_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  created_at TEXT NOT NULL
+)`,
+    `
+CREATE TABLE runs_resources (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  service TEXT NOT NULL,
+  name TEXT,
+  status TEXT NOT NULL,
+  provider_resource_id TEXT NOT NULL,
+  credential_names TEXT NOT NULL,
+  price_amount INTEGER,
+  price_currency TEXT,
+  quote_id TEXT,
+  approval_id TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX runs_resources_project ON runs_resources (project_id);
+CREATE TABLE runs_resource_credentials (
+  resource_id TEXT PRIMARY KEY REFERENCES runs_resources (id),
+  access_configuration TEXT NOT NULL
+)`,
+    `
+CREATE TABLE runs_provider_accounts (
+  user_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  access_token TEXT NOT NULL,
+  linked_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, provider)
+);
+CREATE TABLE runs_account_links (
+  state TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  code_verifier TEXT NOT NULL,
+  consent_url TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+)`,
+  ].join(';\n'),
+  `
+CREATE TABLE runs_inflight (
+  user_id TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  quote_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, idempotency_key)
+)`,
+  // A claim is final unless the claimant says it is tentative (a purchase whose outcome may still be unknown).
+  'ALTER TABLE runs_approvals ADD COLUMN claim_settled INTEGER NOT NULL DEFAULT 1',
+];
