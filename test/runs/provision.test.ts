@@ -230,7 +230,8 @@ describe('the orchestrator terms at purchase', () => {
         '2020-01-01',
         Date.now(),
       );
-      const project = new ProjectStore(sandbox.db).create(sandbox.user.id, 'older', new Date()).id;
+      const project = (await new ProjectStore(sandbox.storage).create(sandbox.user.id, 'older', new Date()))
+        .id;
       sandbox.acceptTerms('data');
       const ask = { service: 'data/kv:starter', idempotency_key: 'idem-terms-0001' };
       const provision = () => sandbox.api('POST', `/v1/projects/${project}/provision`, ask);

@@ -70,7 +70,7 @@ export function registerApiTokens(app: FastifyInstance, ctx: SandboxContext, sto
     }
     const asked = { ...parsed.data, scopes: [...new Set(parsed.data.scopes)] };
     const id = newId('tok_');
-    const approvalId = passTokenGate(ctx, principal, asked, id);
+    const approvalId = await passTokenGate(ctx, principal, asked, id);
     const now = ctx.now();
     const value = newSecret(TOKEN_PREFIXES.apiToken);
     const token: ApiToken = {

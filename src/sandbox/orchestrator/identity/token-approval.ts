@@ -48,17 +48,17 @@ function tokenPlan(principal: Principal, request: CreateApiTokenRequest) {
  * never mint two tokens, even for concurrent reruns), or throws APPROVAL_REQUIRED / APPROVAL_DENIED.
  * Returns the approval's id, for the audit log.
  */
-export function passTokenGate(
+export async function passTokenGate(
   ctx: SandboxContext,
   principal: Principal,
   request: CreateApiTokenRequest,
   tokenId: string,
-): string {
+): Promise<string> {
   const plan = tokenPlan(principal, request);
   try {
-    return gateOnApproval(ctx, plan, [plan.title], `api_token:${tokenId}`).id;
+    return (await gateOnApproval(ctx, plan, [plan.title], `api_token:${tokenId}`)).id;
   } catch (error) {
-    throw explainUsedApproval(ctx, principal.userId, plan.planHash, error);
+    throw await explainUsedApproval(ctx, principal.userId, plan.planHash, error);
   }
 }
 
@@ -66,10 +66,15 @@ export function passTokenGate(
  * A rerun after the token was minted finds its approval used up and gets a new pending one: say so, or
  * the human would wonder why the same request asks again.
  */
-function explainUsedApproval(ctx: SandboxContext, userId: string, planHash: string, error: unknown): unknown {
+async function explainUsedApproval(
+  ctx: SandboxContext,
+  userId: string,
+  planHash: string,
+  error: unknown,
+): Promise<unknown> {
   if (!(error instanceof ProjectsError) || error.code !== 'APPROVAL_REQUIRED') return error;
   // gateOnApproval hands out an approved approval of this plan unless it is consumed: any approved one left is.
-  const used = listApprovals(ctx, userId, { status: 'approved' }).find(
+  const used = (await listApprovals(ctx, userId, { status: 'approved' })).find(
     (approval) => approval.plan_hash === planHash && approval.id !== error.details?.approval_id,
   );
   if (!used) return error;
