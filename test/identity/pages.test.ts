@@ -26,7 +26,7 @@ beforeAll(async () => {
     modules: [
       auditModule(),
       identityModule({
-        providerTerms: async (_storage, id) =>
+        providerTerms: async (_ctx, id) =>
           id === 'edge' ? { name: 'Edge', termsVersion: '7' } : undefined,
       }),
     ],
