@@ -15,13 +15,18 @@ export function writeFileAtomic(file: string, text: string, mode = 0o644): void 
   renameSync(temp, file);
 }
 
-export function readJsonFile<T>(file: string): T | undefined {
-  let text: string;
+/** A file's text, or undefined when there is none (yet). */
+export function readTextFile(file: string): string | undefined {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+}
+
+export function readJsonFile<T>(file: string): T | undefined {
+  const text = readTextFile(file);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch (error) {

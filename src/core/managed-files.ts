@@ -1,6 +1,6 @@
 /**
- * Edits of files the user owns (AGENTS.md, .gitignore) that `projects init` may repeat any number of
- * times: the CLI's part is found and replaced in place, everything the user wrote around it is kept.
+ * Edits of files the user owns (AGENTS.md, .gitignore, .env) that the CLI may repeat any number of times:
+ * the CLI's part is found and replaced in place, everything the user wrote around it is kept.
  */
 export const BLOCK_START = '<!-- projects:begin (managed by `projects init`; edits inside are replaced) -->';
 export const BLOCK_END = '<!-- projects:end -->';
@@ -30,4 +30,30 @@ export function withGitignoreEntries(existing: string | undefined, entries: read
   if (missing.length === 0) return text;
   const prefix = text === '' ? '' : `${text.replace(/\n*$/, '')}\n`;
   return `${prefix}# projects: local state and secrets, never committed\n${missing.join('\n')}\n`;
+}
+
+const ENV_ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
+
+/**
+ * `existing` .env text with `assignments` (name → its whole `NAME=value` line) set: a line assigning one of
+ * those names is replaced in place, the names it lacks are appended under `header`, and every other line —
+ * the user's own variables and comments — is kept.
+ */
+export function withEnvAssignments(
+  existing: string | undefined,
+  assignments: ReadonlyMap<string, string>,
+  header: string,
+): string {
+  const lines = existing ? existing.replace(/\n*$/, '').split('\n') : [];
+  const seen = new Set<string>();
+  const kept = lines.map((line) => {
+    const name = ENV_ASSIGNMENT.exec(line)?.[1];
+    const replacement = name === undefined ? undefined : assignments.get(name);
+    if (name === undefined || replacement === undefined) return line;
+    seen.add(name);
+    return replacement;
+  });
+  const missing = [...assignments].filter(([name]) => !seen.has(name)).map(([, line]) => line);
+  const appended = missing.length && !lines.includes(header) ? [header, ...missing] : missing;
+  return `${[...kept, ...appended].join('\n')}\n`;
 }

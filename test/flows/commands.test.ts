@@ -252,10 +252,14 @@ describe('provision', () => {
 
     const listed = await runEnv({ pull: false }, factoryIn(dir).factory);
     expect(listed.data.names).toEqual(['KV_REST_API_TOKEN', 'KV_REST_API_URL']);
+    // The developer's own .env: their variables stay, a stale value of ours is replaced.
+    writeFileSync(join(dir, '.env'), 'MY_OWN=1\nKV_REST_API_TOKEN="stale"\n', { mode: 0o644 });
     const pulled = await runEnv({ pull: true }, factoryIn(dir).factory);
     const env = readFileSync(join(dir, '.env'), 'utf8');
     expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600);
-    expect(env).toMatch(/^KV_REST_API_TOKEN="[^"]+"$/m);
+    expect(env).toMatch(/^MY_OWN=1\nKV_REST_API_TOKEN="[^"]+"\n/);
+    expect(env).not.toContain('stale');
+    expect(env).toMatch(/^KV_REST_API_URL="http[^"]+"$/m);
     expect(pulled.human?.((await import('../../src/cli/style.js')).plainStyle)).toBe(
       'KV_REST_API_TOKEN\nKV_REST_API_URL',
     );

@@ -3,6 +3,7 @@ import {
   BLOCK_END,
   BLOCK_START,
   upsertManagedBlock,
+  withEnvAssignments,
   withGitignoreEntries,
 } from '../../src/core/managed-files.js';
 
@@ -35,5 +36,29 @@ describe('.gitignore entries', () => {
     expect(withGitignoreEntries(undefined, ['.env*'])).toBe(
       '# projects: local state and secrets, never committed\n.env*\n',
     );
+  });
+});
+
+describe('.env assignments', () => {
+  const header = '# ours';
+  const ours = new Map([
+    ['KV_URL', 'KV_URL="https://new"'],
+    ['KV_TOKEN', 'KV_TOKEN="new"'],
+  ]);
+
+  it('writes a new file with the header and the assignments', () => {
+    expect(withEnvAssignments(undefined, ours, header)).toBe(
+      '# ours\nKV_URL="https://new"\nKV_TOKEN="new"\n',
+    );
+  });
+
+  it("replaces its own names in place and keeps the user's lines", () => {
+    const mine = '# my settings\nDEBUG=1\nexport KV_URL=old\nOTHER="x=y"\n';
+    const merged = withEnvAssignments(mine, ours, header);
+    expect(merged).toBe(
+      '# my settings\nDEBUG=1\nKV_URL="https://new"\nOTHER="x=y"\n# ours\nKV_TOKEN="new"\n',
+    );
+    // A second pull changes nothing more.
+    expect(withEnvAssignments(merged, ours, header)).toBe(merged);
   });
 });

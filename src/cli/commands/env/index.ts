@@ -1,8 +1,9 @@
 import { join } from 'node:path';
+import { withEnvAssignments } from '../../../core/managed-files.js';
 import type { CommandInput } from '../../command.js';
 import { credentialStore } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
-import { writeFileAtomic } from '../../local-state.js';
+import { readTextFile, writeFileAtomic } from '../../local-state.js';
 import type { CommandResult } from '../../output.js';
 
 export interface EnvOptions {
@@ -18,8 +19,9 @@ export interface EnvData {
 }
 
 /**
- * `projects env`: the project's credentials by env-var name. `--pull` writes them to `.env` (mode 0600,
- * gitignored by init) for local development; their values are never printed, in any mode.
+ * `projects env`: the project's credentials by env-var name. `--pull` sets them in `.env` (mode 0600,
+ * gitignored by init; the user's own variables in it are kept) for local development; their values are
+ * never printed, in any mode.
  */
 export async function runEnv(options: EnvOptions, factory: Factory): Promise<CommandResult<EnvData>> {
   const project = factory.requireProject();
@@ -30,7 +32,11 @@ export async function runEnv(options: EnvOptions, factory: Factory): Promise<Com
     const secrets = await store.getResourceSecrets(project.config.project_id);
     names = Object.keys(secrets).sort();
     file = join(project.dir, '.env');
-    writeFileAtomic(file, dotenv(secrets, names), 0o600);
+    writeFileAtomic(
+      file,
+      withEnvAssignments(readTextFile(file), dotenvLines(secrets, names), DOTENV_HEADER),
+      0o600,
+    );
   } else {
     names = await store.listResourceSecretNames(project.config.project_id);
   }
@@ -47,13 +53,13 @@ export async function runEnv(options: EnvOptions, factory: Factory): Promise<Com
   };
 }
 
+const DOTENV_HEADER = '# Written by `projects env --pull`. Secrets: never commit, never print.';
+
 /** KEY="value" lines, quoted so that any value survives a dotenv parser and a POSIX shell's `source`. */
-function dotenv(secrets: Record<string, string>, names: string[]): string {
+function dotenvLines(secrets: Record<string, string>, names: string[]): Map<string, string> {
   const quote = (value: string) =>
     `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\$/g, '\\$')}"`;
-  return `# Written by \`projects env --pull\`. Secrets: never commit, never print.\n${names
-    .map((name) => `${name}=${quote(secrets[name] ?? '')}`)
-    .join('\n')}\n`;
+  return new Map(names.map((name) => [name, `${name}=${quote(secrets[name] ?? '')}`]));
 }
 
 export function run(factory: Factory, { options }: CommandInput): Promise<CommandResult> {

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import type { OrchestratorApi } from '../../../client/orchestrator.js';
 import { upsertManagedBlock, withGitignoreEntries } from '../../../core/managed-files.js';
@@ -9,7 +9,7 @@ import { orchestratorApi } from '../../api.js';
 import type { CommandInput } from '../../command.js';
 import type { Factory } from '../../factory.js';
 import { throughWebGates } from '../../gates.js';
-import { readJsonFile, StateDir, writeFileAtomic, writeJsonFile } from '../../local-state.js';
+import { readJsonFile, readTextFile, StateDir, writeFileAtomic, writeJsonFile } from '../../local-state.js';
 import type { CommandResult } from '../../output.js';
 import { PROJECT_FILE, type ProjectFile, STATE_DIR } from '../../project.js';
 import { commandLine } from '../../shell.js';
@@ -162,15 +162,11 @@ function writeProjectFiles(dir: string, config: ProjectFile): string[] {
   writeJsonFile(join(dir, PROJECT_FILE), { ...config, resources: config.resources ?? [] });
   new StateDir(dir).ensure();
   const gitignore = join(dir, '.gitignore');
-  writeFileAtomic(gitignore, withGitignoreEntries(readText(gitignore), GITIGNORE_ENTRIES));
+  writeFileAtomic(gitignore, withGitignoreEntries(readTextFile(gitignore), GITIGNORE_ENTRIES));
   const agents = join(dir, 'AGENTS.md');
-  writeFileAtomic(agents, upsertManagedBlock(readText(agents), agentsBlock()));
+  writeFileAtomic(agents, upsertManagedBlock(readTextFile(agents), agentsBlock()));
   writeFileAtomic(join(dir, SKILL_PATH), skillFile());
   return [PROJECT_FILE, `${STATE_DIR}/`, '.gitignore', 'AGENTS.md', SKILL_PATH];
-}
-
-function readText(file: string): string | undefined {
-  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
 function assertEmptyForTemplate(dir: string): void {
