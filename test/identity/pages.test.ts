@@ -26,8 +26,7 @@ beforeAll(async () => {
     modules: [
       auditModule(),
       identityModule({
-        providerTerms: async (_ctx, id) =>
-          id === 'edge' ? { name: 'Edge', termsVersion: '7' } : undefined,
+        providerTerms: async (_ctx, id) => (id === 'edge' ? { name: 'Edge', termsVersion: '7' } : undefined),
       }),
     ],
   });
