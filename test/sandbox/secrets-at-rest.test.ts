@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyFile } from '../../src/credentials/cipher.js';
 import type { ProvisionResponse } from '../../src/protocol/orchestrator.js';
 import { openDatabase, sandboxDatabasePath } from '../../src/sandbox/db.js';
+import { SERVER_KEYS } from '../../src/sandbox/orchestrator/identity/auth.js';
 import { ACCOUNT_TOKENS } from '../../src/sandbox/orchestrator/runs/accounts.js';
 import { RESOURCE_CREDENTIALS } from '../../src/sandbox/orchestrator/runs/resources.js';
 import { readProviderSecrets } from '../../src/sandbox/provider-secrets.js';
@@ -107,6 +108,10 @@ describe('secrets at rest in sandbox.db', () => {
     for (const provider of readProviderSecrets(running.db, running.context.secrets)) {
       issued.set(`${provider.id} signing secret`, provider.signingSecret);
     }
+    const csrf = running.db.prepare(`SELECT value FROM identity_keys WHERE name = 'csrf'`).get() as {
+      value: string;
+    };
+    issued.set('the CSRF key', running.context.secrets.open(csrf.value, SERVER_KEYS));
     expect([...issued.keys()]).toEqual(
       expect.arrayContaining([
         'data/kv:starter KV_REST_API_TOKEN',
@@ -114,6 +119,7 @@ describe('secrets at rest in sandbox.db', () => {
         'edge/registrar:domain EDGE_DNS_API_TOKEN',
         'edge/registrar:domain EDGE_DOMAIN_TRANSFER_AUTH_CODE',
         'edge signing secret',
+        'the CSRF key',
       ]),
     );
     // Both providers linked an account, whose tokens the orchestrator keeps (sealed) to call them again.
@@ -145,7 +151,7 @@ describe('secrets at rest in sandbox.db', () => {
 
   it('seals the clear values an older sandbox left, at start, and leaves no clear copy in the file', async () => {
     await stop();
-    unsealInPlace([ACCOUNT_TOKENS, RESOURCE_CREDENTIALS, SIGNING_SECRETS]);
+    unsealInPlace([ACCOUNT_TOKENS, RESOURCE_CREDENTIALS, SIGNING_SECRETS, SERVER_KEYS]);
     expect(clearSecretsIn(databaseBytes())).toContain('a provider account token');
 
     sandbox = await startRunsSandbox({ dataDir });

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TOKEN_PREFIXES } from '../../../protocol/oauth.js';
 import { type Principal, SCOPES, type Scope } from '../../../protocol/scopes.js';
 import type { SandboxContext } from '../../context.js';
+import type { SealedColumn } from '../../secret-box.js';
 import { currentPrincipal, setPrincipal } from '../principal.js';
 import { hashSecret, newRandomKey } from './crypto.js';
 import type { IdentityStore, User } from './store.js';
@@ -88,6 +89,9 @@ function resolveBearer(
   return undefined;
 }
 
+/** Server keys (the CSRF HMAC key) are sealed: a copy of the database must not let anyone forge form tokens. */
+export const SERVER_KEYS: SealedColumn = { table: 'identity_keys', column: 'value' };
+
 /**
  * The orchestrator's authentication, registered at the root so that it covers every orchestrator
  * module's routes (provider routes under /providers/ have their own signed-request auth):
@@ -97,7 +101,8 @@ function resolveBearer(
  * Writes authenticated by a cookie, and every HTML form post, must carry a valid CSRF token.
  */
 export function registerAuthHooks(app: FastifyInstance, ctx: SandboxContext, store: IdentityStore): void {
-  const csrfKey = store.key('csrf', newRandomKey);
+  const sealed = store.key('csrf', () => ctx.secrets.seal(newRandomKey(), SERVER_KEYS));
+  const csrfKey = ctx.secrets.open(sealed, SERVER_KEYS);
 
   app.addHook('onRequest', async (request) => {
     if (isProviderPath(request.url)) return;

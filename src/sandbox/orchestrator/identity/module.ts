@@ -1,6 +1,6 @@
 import type { SandboxModule } from '../../context.js';
 import { registerApiTokens } from './api-tokens.js';
-import { registerAuthHooks } from './auth.js';
+import { registerAuthHooks, SERVER_KEYS } from './auth.js';
 import { registerBilling } from './billing.js';
 import { registerMe } from './me.js';
 import { registerOAuthPages } from './oauth-pages.js';
@@ -26,6 +26,7 @@ export function identityModule(options: IdentityOptions = {}): SandboxModule {
   return {
     name: 'orchestrator:identity',
     migrations: IDENTITY_MIGRATIONS,
+    sealedColumns: [SERVER_KEYS],
     prefix: '',
     async registerRoot(app, ctx) {
       registerAuthHooks(app, ctx, new IdentityStore(ctx.db));
