@@ -3,7 +3,7 @@ import type { Pricing } from '../protocol/provider.js';
 
 export type Billing = 'free' | 'one_time' | 'recurring';
 
-/** `$12.00 one-time`, `$5.00 / month`, `free`. */
+/** `$12.00 one-time`, `$5.00 / month`, `free`, `one-time, priced by quote`. */
 export function describePrice(
   amount: number | null,
   currency: string,
@@ -11,7 +11,8 @@ export function describePrice(
   interval: string | null,
 ): string {
   if (billing === 'free') return 'free';
-  const price = amount === null ? 'priced by quote' : formatMoney(amount, currency);
+  if (amount === null) return `${billing === 'one_time' ? 'one-time' : 'recurring'}, priced by quote`;
+  const price = formatMoney(amount, currency);
   if (billing === 'one_time') return `${price} one-time`;
   return interval ? `${price} / ${interval}` : `${price}, recurring`;
 }
