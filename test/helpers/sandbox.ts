@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_CLIENT_ID } from '../../src/protocol/oauth.js';
 import { SCOPES, type Scope } from '../../src/protocol/scopes.js';
-import type { Db } from '../../src/sandbox/db.js';
+import { type Db, sandboxDatabasePath } from '../../src/sandbox/db.js';
 import { loadSandboxModules } from '../../src/sandbox/modules.js';
 import { startGrant } from '../../src/sandbox/orchestrator/identity/grants.js';
 import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
@@ -68,6 +68,15 @@ export async function startTestSandbox(options: TestSandboxOptions = {}): Promis
       if (!given) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The raw bytes of the sandbox database and its WAL (latin1), for tests that search them for secrets. */
+export function databaseBytes(dataDir: string): string {
+  const file = sandboxDatabasePath(dataDir);
+  return [file, `${file}-wal`]
+    .filter((path) => existsSync(path))
+    .map((path) => readFileSync(path).toString('latin1'))
+    .join('\n');
 }
 
 /** Records the user's acceptance of the orchestrator's current terms, as their click on /terms would. */

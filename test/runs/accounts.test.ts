@@ -5,9 +5,10 @@ import { startGrant } from '../../src/sandbox/orchestrator/identity/grants.js';
 import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
 import { providerTermsParty } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { ensureSandboxUser } from '../../src/sandbox/orchestrator/identity/users.js';
+import { LINK_VERIFIERS } from '../../src/sandbox/orchestrator/runs/accounts.js';
 import { DATA_SEED_ACCOUNT } from '../../src/sandbox/providers/data/index.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { acceptOrchestratorTerms } from '../helpers/sandbox.js';
+import { acceptOrchestratorTerms, databaseBytes } from '../helpers/sandbox.js';
 import { type RunsSandbox, startRunsSandbox } from './harness.js';
 
 /**
@@ -70,6 +71,13 @@ describe('account linking through the provider consent page', () => {
     });
     const url = String(gated.body.error?.details?.url);
     expect(url.startsWith(`${sandbox.url}/providers/data/`)).toBe(true);
+    // The PKCE verifier kept until the consent comes back is sealed at rest (docs/identity.md).
+    const link = sandbox.db.prepare('SELECT code_verifier FROM runs_account_links').get() as {
+      code_verifier: string;
+    };
+    const verifier = sandbox.context.secrets.open(link.code_verifier, LINK_VERIFIERS);
+    expect(verifier).toMatch(/^[\w-]{43}$/);
+    expect(databaseBytes(sandbox.dataDir)).not.toContain(verifier);
 
     expect(await consent(url, 'deny')).toContain('did not link');
     const again = await provision('idem-link-0001');

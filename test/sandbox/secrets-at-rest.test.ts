@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -11,6 +11,7 @@ import { ACCOUNT_TOKENS } from '../../src/sandbox/orchestrator/runs/accounts.js'
 import { RESOURCE_CREDENTIALS } from '../../src/sandbox/orchestrator/runs/resources.js';
 import { readProviderSecrets } from '../../src/sandbox/provider-secrets.js';
 import { openSecretBox, SECRETS_KEY_FILE, type SealedColumn } from '../../src/sandbox/secret-box.js';
+import { databaseBytes } from '../helpers/sandbox.js';
 import { approvalIdOf, type RunsSandbox, startRunsSandbox } from '../runs/harness.js';
 
 /**
@@ -30,14 +31,6 @@ let project: string;
 const issued = new Map<string, string>();
 let kv: { path: string; token: string };
 const KV_ASK = { service: 'data/kv:starter', name: 'cache', idempotency_key: 'idem-rest-kv-01' };
-
-function databaseBytes(): string {
-  const db = sandboxDatabasePath(dataDir);
-  return [db, `${db}-wal`]
-    .filter((file) => existsSync(file))
-    .map((file) => readFileSync(file).toString('latin1'))
-    .join('\n');
-}
 
 function clearSecretsIn(bytes: string): string[] {
   const found = [...issued].filter(([, value]) => bytes.includes(value)).map(([name]) => name);
@@ -130,7 +123,7 @@ describe('secrets at rest in sandbox.db', () => {
     for (const { access_token } of accounts) {
       expect(running.context.secrets.open(access_token, ACCOUNT_TOKENS)).toMatch(ACCOUNT_TOKEN_SHAPE);
     }
-    expect(clearSecretsIn(databaseBytes())).toEqual([]);
+    expect(clearSecretsIn(databaseBytes(dataDir))).toEqual([]);
   });
 
   it('keeps the key outside the database, in a file only its owner can read', () => {
@@ -146,16 +139,16 @@ describe('secrets at rest in sandbox.db', () => {
     expect(replay.body).toMatchObject({ replayed: true, credentials: { KV_REST_API_TOKEN: kv.token } });
     // A new resource at a linked provider: the orchestrator must open the account token it sealed.
     await provisioned({ service: 'data/kv:starter', name: 'cache-two', idempotency_key: 'idem-rest-kv-02' });
-    expect(clearSecretsIn(databaseBytes())).toEqual([]);
+    expect(clearSecretsIn(databaseBytes(dataDir))).toEqual([]);
   });
 
   it('seals the clear values an older sandbox left, at start, and leaves no clear copy in the file', async () => {
     await stop();
     unsealInPlace([ACCOUNT_TOKENS, RESOURCE_CREDENTIALS, SIGNING_SECRETS, SERVER_KEYS]);
-    expect(clearSecretsIn(databaseBytes())).toContain('a provider account token');
+    expect(clearSecretsIn(databaseBytes(dataDir))).toContain('a provider account token');
 
     sandbox = await startRunsSandbox({ dataDir });
-    expect(clearSecretsIn(databaseBytes())).toEqual([]);
+    expect(clearSecretsIn(databaseBytes(dataDir))).toEqual([]);
     expect(await kvRoundTrip('after-migration')).toBe('after-migration');
     const replay = await provision(KV_ASK);
     expect(replay.body).toMatchObject({ replayed: true, credentials: { KV_REST_API_TOKEN: kv.token } });

@@ -14,6 +14,8 @@ import type { RegisteredProvider } from './registry.js';
  */
 /** The provider-issued account tokens: presented again on every call, so sealed rather than hashed. */
 export const ACCOUNT_TOKENS: SealedColumn = { table: 'runs_provider_accounts', column: 'access_token' };
+/** The PKCE verifiers kept while a consent is pending: with one, an intercepted code could be exchanged. */
+export const LINK_VERIFIERS: SealedColumn = { table: 'runs_account_links', column: 'code_verifier' };
 
 /** How long a link request (and the provider's consent page) stays valid. */
 const LINK_TTL_MS = 15 * 60 * 1000;
@@ -56,7 +58,7 @@ export class Accounts {
         },
       );
     }
-    await this.exchange(link.user_id, provider, code, link.code_verifier);
+    await this.exchange(link.user_id, provider, code, this.secrets.open(link.code_verifier, LINK_VERIFIERS));
   }
 
   /** The human refused (or the provider failed) on the consent page: forget the link so a rerun starts over. */
@@ -85,7 +87,7 @@ export class Accounts {
         state,
         user_id: principal.userId,
         provider: provider.id,
-        code_verifier: verifier,
+        code_verifier: this.secrets.seal(verifier, LINK_VERIFIERS),
         consent_url: consentUrl,
         expires_at: expiresAt,
       }),

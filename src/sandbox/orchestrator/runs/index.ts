@@ -1,7 +1,7 @@
 import type { SandboxModule } from '../../context.js';
 import { acceptForms } from '../identity/web-session.js';
 import { RUNS_MIGRATIONS } from '../storage/sqlite/migrations.js';
-import { ACCOUNT_TOKENS, Accounts } from './accounts.js';
+import { ACCOUNT_TOKENS, Accounts, LINK_VERIFIERS } from './accounts.js';
 import { registerApprovalRoutes } from './approval-routes.js';
 import { Catalog } from './catalog.js';
 import { InflightPurchases } from './inflight.js';
@@ -36,7 +36,7 @@ export function runsModule(options: RunsModuleOptions): SandboxModule {
   return {
     name: 'orchestrator:runs',
     migrations: RUNS_MIGRATIONS,
-    sealedColumns: [REGISTERED_SIGNING_SECRETS, ACCOUNT_TOKENS, RESOURCE_CREDENTIALS],
+    sealedColumns: [REGISTERED_SIGNING_SECRETS, ACCOUNT_TOKENS, LINK_VERIFIERS, RESOURCE_CREDENTIALS],
     prefix: '',
     async register(app, ctx) {
       const registry = new ProviderRegistry(ctx.storage, ctx.secrets);
