@@ -46,7 +46,7 @@ export class BlobStore {
   readonly #db: Db;
   readonly #locate;
   readonly #insert;
-  readonly #missing;
+  readonly #stored;
   /** Which of an upload's blobs to keep: those not stored yet (the parser keeps each hash once). */
   readonly #plan = (entries: readonly BlobEntry[]): Set<string> =>
     new Set(this.missing(entries.map((entry) => entry.sha256)));
@@ -63,11 +63,10 @@ export class BlobStore {
     this.#insert = db.prepare(
       'INSERT OR IGNORE INTO deploy_blobs (sha256, pack, start, size) VALUES (?, ?, ?, ?)',
     );
-    this.#missing = db
-      .prepare(
-        `SELECT wanted.value FROM json_each(?) AS wanted
-         WHERE NOT EXISTS (SELECT 1 FROM deploy_blobs WHERE sha256 = wanted.value)`,
-      )
+    // Asks which are stored, not which are missing: SQLite answers an IN list from a JSON array several
+    // times faster than a NOT EXISTS per element when most are absent, as on a first deploy.
+    this.#stored = db
+      .prepare('SELECT sha256 FROM deploy_blobs WHERE sha256 IN (SELECT value FROM json_each(?))')
       .pluck();
     this.#adoptLooseBlobs(root);
   }
@@ -90,7 +89,9 @@ export class BlobStore {
 
   /** The hashes of `hashes` not stored yet, each once, in their first order. */
   missing(hashes: readonly string[]): string[] {
-    return this.#missing.all(JSON.stringify([...new Set(hashes)])) as string[];
+    const unique = [...new Set(hashes)];
+    const stored = new Set(this.#stored.all(JSON.stringify(unique)) as string[]);
+    return unique.filter((hash) => !stored.has(hash));
   }
 
   has(sha256: string): boolean {
