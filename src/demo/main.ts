@@ -276,7 +276,7 @@ async function main(): Promise<void> {
 
   const sandbox = await startSandbox({ dataDir, port: 0, modules: await loadSandboxModules({ dataDir }) });
   const credentials = { email: 'demo@sandbox.localhost', password: randomBytes(12).toString('base64url') };
-  await ensureSandboxUser(sandbox.db, credentials);
+  await ensureSandboxUser(sandbox.storage, credentials);
   say(`  sandbox orchestrator at ${sandbox.url} (user ${credentials.email})`);
   const { browser, close } = await launchBrowser();
   try {

@@ -138,18 +138,23 @@ export async function prepareSandbox(
   sandboxDir: string,
   user: SandboxUserInput,
 ): Promise<{ email: string; password?: string | undefined; created: boolean }> {
-  const [{ migrate, openDatabase, sandboxDatabasePath }, { IDENTITY_MIGRATIONS }, { ensureSandboxUser }] =
-    await Promise.all([
-      import('./db.js'),
-      import('./orchestrator/identity/store.js'),
-      import('./orchestrator/identity/users.js'),
-    ]);
+  const [
+    { migrate, openDatabase, sandboxDatabasePath },
+    { IDENTITY_MIGRATIONS },
+    { sqliteStorage },
+    { ensureSandboxUser },
+  ] = await Promise.all([
+    import('./db.js'),
+    import('./orchestrator/storage/sqlite/migrations.js'),
+    import('./orchestrator/storage/sqlite/index.js'),
+    import('./orchestrator/identity/users.js'),
+  ]);
   mkdirSync(sandboxDir, { recursive: true });
   const db = openDatabase(sandboxDatabasePath(sandboxDir));
   try {
     // Same namespace as the identity module, so the server later finds these migrations applied.
     migrate(db, 'orchestrator:identity', IDENTITY_MIGRATIONS);
-    const result = await ensureSandboxUser(db, user);
+    const result = await ensureSandboxUser(sqliteStorage(db), user);
     return { email: result.user.email, password: result.generatedPassword, created: result.created };
   } finally {
     db.close();

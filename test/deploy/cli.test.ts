@@ -29,7 +29,7 @@ async function projects(args: string[], token: string, cwd = projectDir) {
 beforeAll(async () => {
   sandbox = await startRunsSandbox();
   port = Number(new URL(sandbox.url).port);
-  sandbox.acceptTerms('edge');
+  await sandbox.acceptTerms('edge');
   projectId = await sandbox.createProject('cli-deploy');
   const provisioned = await sandbox.api<{ credentials: Record<string, string> }>(
     'POST',
@@ -155,7 +155,7 @@ describe('projects deploy', () => {
   });
 
   it('attaches a domain the project bought: DNS answers from the sandbox, HTTPS verifies against the CA', async () => {
-    sandbox.addCard();
+    await sandbox.addCard();
     const buy = {
       service: 'edge/registrar:domain',
       name: 'clisite.dev',

@@ -14,8 +14,8 @@ let sandbox: FaultSandbox;
 
 beforeAll(async () => {
   sandbox = await startFaultSandbox('edge', 600);
-  sandbox.acceptTerms('edge');
-  sandbox.addCard();
+  await sandbox.acceptTerms('edge');
+  await sandbox.addCard();
   await sandbox.raiseCaps(1_000_000);
 });
 afterAll(() => sandbox?.close());

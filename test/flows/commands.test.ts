@@ -230,7 +230,7 @@ describe('provision', () => {
   });
 
   it('creates a free resource, keeps its credentials in the store by name, and never twice', async () => {
-    sandbox.acceptTerms('data');
+    await sandbox.acceptTerms('data');
     const { dir, projectId } = await newProject();
     const { factory, io } = factoryIn(dir);
     const result = await runProvision({ service: 'data/kv:starter', name: 'cache', config: [] }, factory);
@@ -266,8 +266,8 @@ describe('provision', () => {
   });
 
   it('stops an agent at the approval gate, then proceeds once a human approved — once', async () => {
-    sandbox.acceptTerms('data');
-    sandbox.addCard();
+    await sandbox.acceptTerms('data');
+    await sandbox.addCard();
     const { dir, projectId } = await newProject();
     const agent = factoryIn(dir, { env: { CLAUDECODE: '1' }, globals: { json: true } });
     const options = { service: 'data/kv:pro', name: 'big', config: [] };
@@ -313,7 +313,7 @@ describe('provision', () => {
     // A user of their own: no card on file yet.
     const fresh = await startRunsSandbox();
     try {
-      fresh.acceptTerms('data');
+      await fresh.acceptTerms('data');
       const { dir, projectId } = await newProject(fresh);
       const wrong = factoryIn(dir, { tty: true }, fresh);
       answerPrompts(wrong.factory, ['bgi']);
@@ -327,8 +327,8 @@ describe('provision', () => {
       const right = factoryIn(dir, { tty: true }, fresh);
       const { asked } = answerPrompts(right.factory, [
         'other',
-        () => {
-          fresh.addCard();
+        async () => {
+          await fresh.addCard();
           return '';
         },
       ]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
+import { identityStore } from '../../src/sandbox/orchestrator/identity/store.js';
 import { ORCHESTRATOR_TERMS } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
@@ -69,7 +69,7 @@ describe('init and the orchestrator terms', () => {
   });
 
   it('does not count an acceptance of an earlier version of the terms', async () => {
-    new IdentityStore(sandbox.db).acceptTerms(
+    await identityStore(sandbox.storage).acceptTerms(
       sandbox.user.id,
       ORCHESTRATOR_TERMS.party,
       '2020-01-01',

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_CLIENT_ID } from '../../src/protocol/oauth.js';
 import { SCOPES, type Scope } from '../../src/protocol/scopes.js';
-import { type Db, sandboxDatabasePath } from '../../src/sandbox/db.js';
+import { sandboxDatabasePath } from '../../src/sandbox/db.js';
 import { loadSandboxModules } from '../../src/sandbox/modules.js';
 import { startGrant } from '../../src/sandbox/orchestrator/identity/grants.js';
-import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
+import { identityStore } from '../../src/sandbox/orchestrator/identity/store.js';
 import { ORCHESTRATOR_TERMS } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { ensureSandboxUser } from '../../src/sandbox/orchestrator/identity/users.js';
+import type { OrchestratorStorage } from '../../src/sandbox/orchestrator/storage/unit-of-work.js';
 import { type RunningSandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 
 export interface TestUser {
@@ -25,7 +26,7 @@ export type TestSandbox = RunningSandbox & {
    * A bearer access token of the test user, as a completed `projects login` would hold (all scopes by
    * default). For API tests that are not about logging in.
    */
-  accessToken(scopes?: readonly Scope[]): string;
+  accessToken(scopes?: readonly Scope[]): Promise<string>;
 };
 
 export interface TestSandboxOptions extends Partial<Pick<SandboxOptions, 'now' | 'log' | 'modules'>> {
@@ -51,17 +52,19 @@ export async function startTestSandbox(options: TestSandboxOptions = {}): Promis
   const modules = sandboxOptions.modules ?? (await loadSandboxModules({ dataDir }));
   const sandbox = await startSandbox({ ...sandboxOptions, dataDir, port: 0, modules });
   const credentials = { email: 'human@example.test', password: randomBytes(12).toString('base64url') };
-  const { user } = await ensureSandboxUser(sandbox.db, credentials);
-  if (orchestratorTermsAccepted) acceptOrchestratorTerms(sandbox.db, user.id);
+  const { user } = await ensureSandboxUser(sandbox.storage, credentials);
+  if (orchestratorTermsAccepted) await acceptOrchestratorTerms(sandbox.storage, user.id);
   return {
     ...sandbox,
     dataDir,
     user: { id: user.id, ...credentials },
-    accessToken: (scopes = SCOPES) =>
-      startGrant(
-        new IdentityStore(sandbox.db),
-        { userId: user.id, clientId: CLI_CLIENT_ID, scopes },
-        Date.now(),
+    accessToken: async (scopes = SCOPES) =>
+      (
+        await startGrant(
+          identityStore(sandbox.storage),
+          { userId: user.id, clientId: CLI_CLIENT_ID, scopes },
+          Date.now(),
+        )
       ).tokens.access_token,
     close: async () => {
       await sandbox.close();
@@ -80,6 +83,11 @@ export function databaseBytes(dataDir: string): string {
 }
 
 /** Records the user's acceptance of the orchestrator's current terms, as their click on /terms would. */
-export function acceptOrchestratorTerms(db: Db, userId: string): void {
-  new IdentityStore(db).acceptTerms(userId, ORCHESTRATOR_TERMS.party, ORCHESTRATOR_TERMS.version, Date.now());
+export function acceptOrchestratorTerms(storage: OrchestratorStorage, userId: string): Promise<void> {
+  return identityStore(storage).acceptTerms(
+    userId,
+    ORCHESTRATOR_TERMS.party,
+    ORCHESTRATOR_TERMS.version,
+    Date.now(),
+  );
 }

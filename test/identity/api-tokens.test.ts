@@ -40,7 +40,7 @@ function createToken(human: string, body: CreateApiTokenRequest): Promise<Create
 
 describe('scoped API tokens', () => {
   it('creates a token shown once, which acts with exactly its scopes', async () => {
-    const human = sandbox.accessToken();
+    const human = await sandbox.accessToken();
     const token = await createToken(human, { name: 'ci', scopes: ['deploy:preview'], expires_in: 30 * DAY });
     expect(token).toMatchObject({
       id: expect.stringMatching(/^tok_/),
@@ -63,7 +63,7 @@ describe('scoped API tokens', () => {
   });
 
   it('never grants approve, and never lets a token mint or revoke tokens', async () => {
-    const human = sandbox.accessToken();
+    const human = await sandbox.accessToken();
     const approve = await call('POST', '/v1/tokens', human, {
       name: 'x',
       scopes: ['approve'],
@@ -92,7 +92,7 @@ describe('scoped API tokens', () => {
   });
 
   it('creates nothing until a human approved exactly this token; one approval mints one token', async () => {
-    const human = sandbox.accessToken();
+    const human = await sandbox.accessToken();
     const body = {
       name: 'gated',
       scopes: ['read', 'provision:paid', 'deploy:production'],
@@ -138,7 +138,7 @@ describe('scoped API tokens', () => {
   });
 
   it('answers APPROVAL_DENIED once a human denied the request', async () => {
-    const human = sandbox.accessToken();
+    const human = await sandbox.accessToken();
     const body = { name: 'denied', scopes: ['read'], expires_in: DAY };
     const error = await refusal(call('POST', '/v1/tokens', human, body));
     await call('POST', `/v1/approvals/${error.details.approval_id}/deny`, human, { reason: 'no' });
@@ -150,7 +150,7 @@ describe('scoped API tokens', () => {
   });
 
   it('revokes a token at once', async () => {
-    const human = sandbox.accessToken();
+    const human = await sandbox.accessToken();
     const token = await createToken(human, { name: 'gone', scopes: ['read'], expires_in: DAY });
     expect(await (await call('DELETE', `/v1/tokens/${token.id}`, human)).json()).toEqual({
       id: token.id,
@@ -161,7 +161,7 @@ describe('scoped API tokens', () => {
   });
 
   it('stops accepting a token once it expires', async () => {
-    const human = sandbox.accessToken();
+    const human = await sandbox.accessToken();
     const token = await createToken(human, { name: 'short', scopes: ['read'], expires_in: 60 });
     expect((await call('GET', '/v1/me', token.token)).status).toBe(200);
     clockOffset += 61_000;
@@ -169,7 +169,7 @@ describe('scoped API tokens', () => {
   });
 
   it('writes every creation and revocation to the audit log', async () => {
-    const human = sandbox.accessToken();
+    const human = await sandbox.accessToken();
     const token = await createToken(human, { name: 'audited', scopes: ['read'], expires_in: DAY });
     await call('DELETE', `/v1/tokens/${token.id}`, human);
     const { events } = AuditListSchema.parse(await (await call('GET', '/v1/audit', human)).json());

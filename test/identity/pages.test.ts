@@ -44,9 +44,9 @@ async function signedInPage(path: string): Promise<Page> {
   return page;
 }
 
-function caught(fn: () => unknown): ProjectsError | undefined {
+async function caught(fn: () => Promise<unknown>): Promise<ProjectsError | undefined> {
   try {
-    fn();
+    await fn();
     return undefined;
   } catch (error) {
     return error as ProjectsError;
@@ -73,37 +73,27 @@ describe('every page loads for a signed-in human', () => {
 describe('terms of service', () => {
   it('records acceptance per user and version, for the orchestrator and each provider', async () => {
     const edge = { providerId: 'edge', version: '7' };
-    expect(
-      caught(() => requireTermsAccepted(sandbox.context, sandbox.user.id, 'orchestrator')),
-    ).toMatchObject({
+    const refusal = (terms: Parameters<typeof requireTermsAccepted>[2]) =>
+      caught(() => requireTermsAccepted(sandbox.context, sandbox.user.id, terms));
+    expect(await refusal('orchestrator')).toMatchObject({
       code: 'TOS_REQUIRED',
       details: { url: `${sandbox.url}/terms` },
     });
-    expect(caught(() => requireTermsAccepted(sandbox.context, sandbox.user.id, edge))?.details?.url).toBe(
-      `${sandbox.url}/terms/edge`,
-    );
+    expect((await refusal(edge))?.details?.url).toBe(`${sandbox.url}/terms/edge`);
 
     const page = await signedInPage('/terms');
     await Promise.all([page.waitForURL(`${sandbox.url}/terms`), page.click('#accept')]);
     await expect(page.textContent('[role=status]')).resolves.toContain('You accepted version');
-    expect(
-      caught(() => requireTermsAccepted(sandbox.context, sandbox.user.id, 'orchestrator')),
-    ).toBeUndefined();
+    expect(await refusal('orchestrator')).toBeUndefined();
     // Accepting the orchestrator's terms is not accepting a provider's.
-    expect(caught(() => requireTermsAccepted(sandbox.context, sandbox.user.id, edge))?.code).toBe(
-      'TOS_REQUIRED',
-    );
+    expect((await refusal(edge))?.code).toBe('TOS_REQUIRED');
 
     await page.goto(`${sandbox.url}/terms/edge`);
     await expect(page.textContent('#terms-version')).resolves.toBe('7');
     await Promise.all([page.waitForURL(`${sandbox.url}/terms/edge`), page.click('#accept')]);
-    expect(caught(() => requireTermsAccepted(sandbox.context, sandbox.user.id, edge))).toBeUndefined();
+    expect(await refusal(edge)).toBeUndefined();
     // A new version needs a new acceptance.
-    expect(
-      caught(() =>
-        requireTermsAccepted(sandbox.context, sandbox.user.id, { providerId: 'edge', version: '8' }),
-      )?.code,
-    ).toBe('TOS_REQUIRED');
+    expect((await refusal({ providerId: 'edge', version: '8' }))?.code).toBe('TOS_REQUIRED');
     await page.context().close();
   });
 });
@@ -132,7 +122,7 @@ describe('billing', () => {
     await expect(page.textContent('#cards')).resolves.toContain('mastercard •••• 4444');
     const pageHtml = await page.content();
 
-    const method = defaultPaymentMethod(sandbox.db, sandbox.user.id);
+    const method = await defaultPaymentMethod(sandbox.storage, sandbox.user.id);
     expect(method).toMatchObject({
       id: expect.stringMatching(/^pm_/),
       brand: 'mastercard',
@@ -142,7 +132,7 @@ describe('billing', () => {
 
     const api = await (
       await fetch(`${sandbox.url}/v1/payment_methods`, {
-        headers: { authorization: `Bearer ${sandbox.accessToken(['read'])}` },
+        headers: { authorization: `Bearer ${await sandbox.accessToken(['read'])}` },
       })
     ).text();
     expect(JSON.parse(api).payment_methods[0]).toMatchObject({
@@ -168,11 +158,11 @@ describe('billing', () => {
   it('pays with the newest card, and refuses to pay with the declining test card', async () => {
     const page = await signedInPage('/billing');
     await addCard(page, { number: '4000 0000 0000 0002', expiry: '10/38', cvc: '123' });
-    expect(caught(() => requirePaymentMethod(sandbox.context, sandbox.user.id))).toMatchObject({
+    expect(await caught(() => requirePaymentMethod(sandbox.context, sandbox.user.id))).toMatchObject({
       code: 'PAYMENT_DECLINED',
     });
     await addCard(page, { number: '4242 4242 4242 4242', expiry: '10/38', cvc: '123' });
-    expect(requirePaymentMethod(sandbox.context, sandbox.user.id)).toMatchObject({
+    expect(await requirePaymentMethod(sandbox.context, sandbox.user.id)).toMatchObject({
       brand: 'visa',
       last4: '4242',
     });

@@ -109,7 +109,7 @@ describe('CSRF', () => {
 describe('bearer tokens', () => {
   it('authenticates an access token and rejects a made-up one', async () => {
     const good = await fetch(`${sandbox.url}/v1/me`, {
-      headers: { authorization: `Bearer ${sandbox.accessToken(['read'])}` },
+      headers: { authorization: `Bearer ${await sandbox.accessToken(['read'])}` },
     });
     expect(await good.json()).toMatchObject({
       kind: 'human',

@@ -24,7 +24,7 @@ function home(): string {
 describe('the built binary', () => {
   it('runs a CI job on PROJECTS_TOKEN alone: no keychain, no store, no prompt, no token printed', async () => {
     const dir = home();
-    const token = sandbox.accessToken(['read', 'deploy:preview']);
+    const token = await sandbox.accessToken(['read', 'deploy:preview']);
     const result = await runCli(['whoami', '--json', '--debug'], {
       env: { CI: 'true', PROJECTS_HOME: dir, PROJECTS_TOKEN: token, PROJECTS_ORCHESTRATOR_URL: sandbox.url },
     });

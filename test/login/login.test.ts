@@ -99,7 +99,7 @@ async function storeLogin(home: Home): Promise<LoginRecord> {
   const store = await openCredentialStore({ env: home.env });
   await store.saveLogin({
     orchestrator: sandbox.url,
-    accessToken: sandbox.accessToken(),
+    accessToken: await sandbox.accessToken(),
     scopes: [],
     savedAt: 0,
   });
@@ -315,8 +315,8 @@ describe('precedence', () => {
   it('--token beats PROJECTS_TOKEN beats the stored login', async () => {
     const home = fileHome();
     await storeLogin(home);
-    const flag = sandbox.accessToken(['read']);
-    const env = sandbox.accessToken(['read', 'deploy:preview']);
+    const flag = await sandbox.accessToken(['read']);
+    const env = await sandbox.accessToken(['read', 'deploy:preview']);
     secrets.add(flag);
     secrets.add(env);
     const withEnv = { env: { ...home.env, PROJECTS_TOKEN: env } };

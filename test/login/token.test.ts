@@ -27,7 +27,7 @@ beforeAll(async () => {
   const store = await openCredentialStore({ env });
   await store.saveLogin({
     orchestrator: sandbox.url,
-    accessToken: sandbox.accessToken(),
+    accessToken: await sandbox.accessToken(),
     scopes: [],
     savedAt: 0,
   });
@@ -227,7 +227,7 @@ describe('projects token create at a terminal', () => {
     expect(result.err).toContain("Create API token 'ci' (read), valid 12 hours");
     expect(result.err).not.toContain(token);
     const response = await fetch(`${sandbox.url}/v1/approvals?status=approved`, {
-      headers: { authorization: `Bearer ${sandbox.accessToken()}` },
+      headers: { authorization: `Bearer ${await sandbox.accessToken()}` },
     });
     const { approvals } = (await response.json()) as { approvals: Approval[] };
     expect(approvals.find((approval) => approval.confirmation === 'ci')).toMatchObject({

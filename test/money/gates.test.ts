@@ -7,8 +7,8 @@ let human: string;
 let agent: string;
 beforeAll(async () => {
   sandbox = await startTestSandbox();
-  human = sandbox.accessToken();
-  agent = sandbox.accessToken(['read', 'provision:free', 'provision:paid']);
+  human = await sandbox.accessToken();
+  agent = await sandbox.accessToken(['read', 'provision:free', 'provision:paid']);
 });
 afterAll(() => sandbox.close());
 

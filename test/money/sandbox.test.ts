@@ -28,7 +28,7 @@ async function api(method: string, path: string, token?: string, body?: unknown)
 describe('money in the composed sandbox', () => {
   it('needs a signed-in principal and the right scope', async () => {
     expect((await api('GET', '/v1/budget')).body.error?.code).toBe('AUTH_REQUIRED');
-    const readOnly = sandbox.accessToken(['read']);
+    const readOnly = await sandbox.accessToken(['read']);
     const run = await api('POST', '/v1/runs', readOnly, { budget: 1000 });
     expect([run.status, run.body.error?.code]).toEqual([403, 'SCOPE_DENIED']);
     const budget = await api('GET', '/v1/budget', readOnly);
@@ -36,7 +36,7 @@ describe('money in the composed sandbox', () => {
   });
 
   it('takes a capture signed with the registered provider secret, and audits it under the user', async () => {
-    const token = sandbox.accessToken();
+    const token = await sandbox.accessToken();
     const run = await api('POST', '/v1/runs', token, { budget: 2000, ttl: '1h' });
     expect(run.status).toBe(201);
     const provider = readProviderSecrets(sandbox.db, sandbox.context.secrets).find(
@@ -80,7 +80,7 @@ describe('money in the composed sandbox', () => {
   });
 
   it('lets any credential of the user freeze, and reports it', async () => {
-    const token = sandbox.accessToken(['read']);
+    const token = await sandbox.accessToken(['read']);
     const freeze = await api('POST', '/v1/freeze', token, { reason: 'test' });
     expect(freeze.body).toMatchObject({ frozen: true, reason: 'test' });
     expect((await api('GET', '/v1/freeze', token)).body.frozen).toBe(true);

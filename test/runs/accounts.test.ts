@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/protocol/scopes.js';
 import { startGrant } from '../../src/sandbox/orchestrator/identity/grants.js';
-import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
+import { identityStore } from '../../src/sandbox/orchestrator/identity/store.js';
 import { providerTermsParty } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { ensureSandboxUser } from '../../src/sandbox/orchestrator/identity/users.js';
 import { LINK_VERIFIERS } from '../../src/sandbox/orchestrator/runs/accounts.js';
@@ -24,15 +24,15 @@ describe('account linking through the provider consent page', () => {
   beforeAll(async () => {
     sandbox = await startRunsSandbox();
     browser = await launchBrowser();
-    const { user } = await ensureSandboxUser(sandbox.db, {
+    const { user } = await ensureSandboxUser(sandbox.storage, {
       email: DATA_SEED_ACCOUNT.email,
       password: 'orchestrator-pw-123',
     });
-    const store = new IdentityStore(sandbox.db);
-    acceptOrchestratorTerms(sandbox.db, user.id);
-    store.acceptTerms(user.id, providerTermsParty('data'), '1', Date.now());
-    grace = startGrant(store, { userId: user.id, clientId: 'test', scopes: SCOPES }, Date.now()).tokens
-      .access_token;
+    const store = identityStore(sandbox.storage);
+    await acceptOrchestratorTerms(sandbox.storage, user.id);
+    await store.acceptTerms(user.id, providerTermsParty('data'), '1', Date.now());
+    grace = (await startGrant(store, { userId: user.id, clientId: 'test', scopes: SCOPES }, Date.now()))
+      .tokens.access_token;
     const created = await sandbox.api<{ id: string }>('POST', '/v1/projects', { name: 'graces' }, grace);
     project = created.body.id;
   });

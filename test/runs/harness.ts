@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import type { Scope } from '../../src/protocol/scopes.js';
-import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
+import { identityStore } from '../../src/sandbox/orchestrator/identity/store.js';
 import { providerTermsParty } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { ProviderRegistry } from '../../src/sandbox/orchestrator/runs/registry.js';
 import { createApprovedToken } from '../helpers/api-token.js';
@@ -25,8 +25,8 @@ export interface RunsSandbox extends TestSandbox {
   /** A scoped API token, as `projects token create` would hand to CI or an agent. */
   agentToken(scopes: Scope[]): Promise<string>;
   /** The human gates that are identity's pages, recorded directly: provider terms, a card on file. */
-  acceptTerms(provider: string): void;
-  addCard(): void;
+  acceptTerms(provider: string): Promise<void>;
+  addCard(): Promise<void>;
   createProject(name?: string): Promise<string>;
 }
 
@@ -34,8 +34,8 @@ export async function startRunsSandbox(
   options: Parameters<typeof startTestSandbox>[0] = {},
 ): Promise<RunsSandbox> {
   const sandbox = await startTestSandbox(options);
-  const human = sandbox.accessToken();
-  const store = new IdentityStore(sandbox.db);
+  const human = await sandbox.accessToken();
+  const store = identityStore(sandbox.storage);
   const api: RunsSandbox['api'] = async (method, path, body, token = human) => {
     const response = await request(`${sandbox.url}${path}`, {
       method,
@@ -54,16 +54,18 @@ export async function startRunsSandbox(
       return (await createApprovedToken(sandbox.url, human, { name: 'agent', scopes, expires_in: 3600 }))
         .token;
     },
-    acceptTerms(provider: string) {
-      // The registered version, read straight from SQLite so that this stand-in for the terms page stays synchronous.
-      const registered = sandbox.db
-        .prepare('SELECT terms_version FROM runs_providers WHERE id = ?')
-        .get(provider) as { terms_version: string };
-      store.acceptTerms(sandbox.user.id, providerTermsParty(provider), registered.terms_version, Date.now());
+    async acceptTerms(provider: string) {
+      const registered = await new ProviderRegistry(sandbox.storage, sandbox.context.secrets).get(provider);
+      await store.acceptTerms(
+        sandbox.user.id,
+        providerTermsParty(provider),
+        registered.termsVersion,
+        Date.now(),
+      );
     },
-    addCard() {
-      if (store.listPaymentMethods(sandbox.user.id).length > 0) return;
-      store.insertPaymentMethod(sandbox.user.id, {
+    async addCard() {
+      if ((await store.listPaymentMethods(sandbox.user.id)).length > 0) return;
+      await store.insertPaymentMethod(sandbox.user.id, {
         id: 'pm_test',
         brand: 'visa',
         last4: '4242',

@@ -15,8 +15,8 @@ describe('S1 exact intent: a domain is bought only under the name the human aske
   beforeAll(async () => {
     sandbox = await startRunsSandbox();
     shady = await startShadyRegistrar(sandbox);
-    sandbox.acceptTerms('shady');
-    sandbox.addCard();
+    await sandbox.acceptTerms('shady');
+    await sandbox.addCard();
     project = await sandbox.createProject();
     browser = await launchBrowser();
   });
@@ -63,7 +63,7 @@ describe('S1 exact intent: a domain is bought only under the name the human aske
       name: 'superseal.club',
       idempotency_key: 'idem-s1-000002',
     };
-    sandbox.acceptTerms('edge');
+    await sandbox.acceptTerms('edge');
     const gated = await sandbox.api('POST', `/v1/projects/${project}/provision`, ask);
     const id = approvalIdOf(gated);
     const approval = await sandbox.api<Approval>('GET', `/v1/approvals/${id}`);

@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Approval, ProvisionResponse } from '../../src/protocol/orchestrator.js';
 import { ApprovalSchema, ProvisionResponseSchema } from '../../src/protocol/orchestrator.js';
-import { IdentityStore } from '../../src/sandbox/orchestrator/identity/store.js';
+import { identityStore } from '../../src/sandbox/orchestrator/identity/store.js';
 import { ORCHESTRATOR_TERMS } from '../../src/sandbox/orchestrator/identity/terms.js';
 import { ProjectStore } from '../../src/sandbox/orchestrator/runs/projects.js';
 import { acceptOrchestratorTerms } from '../helpers/sandbox.js';
@@ -52,7 +52,7 @@ describe('provision runs over real HTTP', () => {
       details: { url: `${sandbox.url}/terms/data` },
     });
 
-    sandbox.acceptTerms('data');
+    await sandbox.acceptTerms('data');
     const done = await provision(ask);
     expect(done.status).toBe(201);
     const answer = ProvisionResponseSchema.parse(done.body);
@@ -92,7 +92,7 @@ describe('provision runs over real HTTP', () => {
   });
 
   it('gates a paid purchase on a human approval, then a rerun buys exactly once', async () => {
-    sandbox.acceptTerms('data');
+    await sandbox.acceptTerms('data');
     const ask = { service: 'data/kv:pro', idempotency_key: 'idem-paid-0001' };
     const first = await provision(ask);
     expect(first.status).toBe(403);
@@ -143,7 +143,7 @@ describe('provision runs over real HTTP', () => {
       code: 'PAYMENT_METHOD_REQUIRED',
       details: { url: `${sandbox.url}/billing` },
     });
-    sandbox.addCard();
+    await sandbox.addCard();
     const bought = await provision(ask);
     expect(bought.status).toBe(201);
     expect(bought.body).toMatchObject({
@@ -163,8 +163,8 @@ describe('provision runs over real HTTP', () => {
   });
 
   it('buys once when approved reruns race with the same idempotency key', async () => {
-    sandbox.acceptTerms('data');
-    sandbox.addCard();
+    await sandbox.acceptTerms('data');
+    await sandbox.addCard();
     const ask = { service: 'data/kv:pro', idempotency_key: 'idem-race-0001' };
     const gated = await provision(ask);
     const approvalId = approvalIdOf(gated);
@@ -185,7 +185,7 @@ describe('provision runs over real HTTP', () => {
   });
 
   it('answers APPROVAL_DENIED to a rerun of a denied plan', async () => {
-    sandbox.acceptTerms('data');
+    await sandbox.acceptTerms('data');
     const ask = { service: 'data/kv:pro', idempotency_key: 'idem-deny-0001' };
     const gated = await provision(ask);
     const approvalId = approvalIdOf(gated);
@@ -199,7 +199,7 @@ describe('provision runs over real HTTP', () => {
   });
 
   it('refuses a paid service to a token without the paid scope, and a quote above max_price', async () => {
-    sandbox.acceptTerms('data');
+    await sandbox.acceptTerms('data');
     const freeOnly = await sandbox.agentToken(['read', 'provision:free']);
     const refused = await provision({ service: 'data/kv:pro', idempotency_key: 'idem-scope-01' }, freeOnly);
     expect(refused.body.error).toMatchObject({
@@ -224,7 +224,7 @@ describe('the orchestrator terms at purchase', () => {
     const sandbox = await startRunsSandbox({ orchestratorTermsAccepted: false });
     try {
       // The user accepted an earlier version and made the project then; the terms changed since.
-      new IdentityStore(sandbox.db).acceptTerms(
+      await identityStore(sandbox.storage).acceptTerms(
         sandbox.user.id,
         ORCHESTRATOR_TERMS.party,
         '2020-01-01',
@@ -232,7 +232,7 @@ describe('the orchestrator terms at purchase', () => {
       );
       const project = (await new ProjectStore(sandbox.storage).create(sandbox.user.id, 'older', new Date()))
         .id;
-      sandbox.acceptTerms('data');
+      await sandbox.acceptTerms('data');
       const ask = { service: 'data/kv:starter', idempotency_key: 'idem-terms-0001' };
       const provision = () => sandbox.api('POST', `/v1/projects/${project}/provision`, ask);
 
@@ -244,7 +244,7 @@ describe('the orchestrator terms at purchase', () => {
       });
       expect(resources(sandbox, project)).toBe(0);
 
-      acceptOrchestratorTerms(sandbox.db, sandbox.user.id);
+      await acceptOrchestratorTerms(sandbox.storage, sandbox.user.id);
       expect((await provision()).status).toBe(201);
       expect(resources(sandbox, project)).toBe(1);
     } finally {

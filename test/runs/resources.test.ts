@@ -24,8 +24,8 @@ describe('resources: status, rotation, removal, and the freeze', () => {
 
   beforeAll(async () => {
     sandbox = await startRunsSandbox();
-    sandbox.acceptTerms('data');
-    sandbox.addCard();
+    await sandbox.acceptTerms('data');
+    await sandbox.addCard();
     project = await sandbox.createProject('status');
   });
   afterAll(async () => {

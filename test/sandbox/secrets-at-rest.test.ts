@@ -72,9 +72,9 @@ beforeAll(async () => {
   const first = await startRunsSandbox({ dataDir });
   sandbox = first;
   project = await first.createProject();
-  first.acceptTerms('data');
-  first.acceptTerms('edge');
-  first.addCard();
+  await first.acceptTerms('data');
+  await first.acceptTerms('edge');
+  await first.addCard();
 });
 
 afterAll(async () => {

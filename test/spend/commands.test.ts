@@ -28,7 +28,7 @@ async function agent(argv: string[], env: NodeJS.ProcessEnv = {}) {
       PROJECTS_HOME: home,
       CI: '1',
       PROJECTS_ORCHESTRATOR_URL: sandbox.url,
-      PROJECTS_TOKEN: sandbox.accessToken(),
+      PROJECTS_TOKEN: await sandbox.accessToken(),
       ...env,
     },
   });
@@ -87,7 +87,7 @@ describe('spend commands against the sandbox orchestrator', () => {
 
     const { factory } = testFactory({
       tty: true,
-      env: { PROJECTS_ORCHESTRATOR_URL: sandbox.url, PROJECTS_TOKEN: sandbox.accessToken() },
+      env: { PROJECTS_ORCHESTRATOR_URL: sandbox.url, PROJECTS_TOKEN: await sandbox.accessToken() },
     });
     const { asked } = answerPrompts(factory, [true]);
     const result = await runUnfreeze(factory);

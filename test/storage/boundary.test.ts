@@ -11,20 +11,6 @@ const ROOT = join(import.meta.dirname, '../..');
 const ORCHESTRATOR = 'src/sandbox/orchestrator';
 const IMPLEMENTATION = `${ORCHESTRATOR}/storage/sqlite/`;
 
-/**
- * Modules not yet moved behind repositories (docs/architecture.md, "Storage"). Shrink it as they move;
- * the test fails when a file here no longer touches the database, so the list cannot go stale.
- */
-const NOT_YET_CONVERTED = new Set<string>([
-  'identity/audit.ts',
-  'identity/billing.ts',
-  'identity/module.ts',
-  'identity/oauth-server.ts',
-  'identity/store.ts',
-  'identity/terms.ts',
-  'identity/users.ts',
-]);
-
 const FORBIDDEN: [string, RegExp][] = [
   ['imports the SQLite driver', /from ['"]better-sqlite3['"]/],
   ['imports the raw database module', /from ['"][./]*\/db\.js['"]/],
@@ -63,17 +49,9 @@ describe('the orchestrator storage boundary', () => {
 
   it('keeps SQL and the SQLite driver inside the SQLite repository implementation', () => {
     const found = outside
-      .filter((path) => !NOT_YET_CONVERTED.has(name(path)))
       .map((path) => ({ file: name(path), violations: violations(path) }))
       .filter((entry) => entry.violations.length > 0);
     expect(found).toEqual([]);
-  });
-
-  it('lists as not yet converted only files that still touch the database', () => {
-    const converted = [...NOT_YET_CONVERTED].filter(
-      (file) => violations(`${ORCHESTRATOR}/${file}`).length === 0,
-    );
-    expect(converted).toEqual([]);
   });
 
   it('recognises each kind of violation', () => {

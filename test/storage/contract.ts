@@ -435,6 +435,73 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
       });
     });
 
+    describe('identity', () => {
+      it('rotates a refresh token once, spends an auth code once, moves a device code once', async () => {
+        const outcome = await storage.transaction(async (tx) => {
+          await tx.identity.createUser({ id: 'usr_id', email: 'id@example.test', passwordHash: 'h' }, NOW);
+          await tx.identity.createGrant(
+            { id: 'grt_id', userId: 'usr_id', clientId: 'cli', scopes: ['read'] },
+            NOW,
+          );
+          const token = { hash: 'rt-hash', grantId: 'grt_id', kind: 'refresh' as const, expiresAt: NOW + 1 };
+          await tx.identity.insertOAuthToken(token, NOW);
+          const rotations = [
+            await tx.identity.rotateRefreshToken('rt-hash', NOW),
+            await tx.identity.rotateRefreshToken('rt-hash', NOW),
+          ];
+          await tx.identity.insertAuthCode(
+            {
+              hash: 'code-hash',
+              clientId: 'cli',
+              redirectUri: 'http://127.0.0.1/cb',
+              codeChallenge: 'challenge',
+              scopes: ['read'],
+              userId: 'usr_id',
+              expiresAt: NOW + 1,
+            },
+            NOW,
+          );
+          const uses = [
+            await tx.identity.useAuthCode('code-hash', 'grt_id', NOW),
+            await tx.identity.useAuthCode('code-hash', 'grt_id', NOW),
+          ];
+          await tx.identity.insertDeviceCode(
+            {
+              deviceCodeHash: 'dc-hash',
+              userCode: 'BCDF-GHJK',
+              clientId: 'cli',
+              scopes: ['read'],
+              expiresAt: NOW + 1,
+              intervalSeconds: 1,
+            },
+            NOW,
+          );
+          const moves = [
+            await tx.identity.transitionDeviceCode('dc-hash', 'pending', 'approved', 'usr_id'),
+            await tx.identity.transitionDeviceCode('dc-hash', 'pending', 'denied', 'usr_id'),
+          ];
+          return {
+            rotations,
+            uses,
+            moves,
+            refresh: await tx.identity.findOAuthToken('rt-hash'),
+            device: await tx.identity.findDeviceCodeByUserCode('BCDF-GHJK'),
+          };
+        });
+        expect(outcome).toMatchObject({
+          rotations: [true, false],
+          uses: [true, false],
+          moves: [true, false],
+          refresh: {
+            kind: 'refresh',
+            rotatedAt: NOW,
+            grant: { id: 'grt_id', scopes: ['read'], revoked: false },
+          },
+          device: { status: 'approved', userId: 'usr_id' },
+        });
+      });
+    });
+
     describe('idempotency keys', () => {
       it('claims, renews, completes with a result, releases only in-progress claims, and expires', async () => {
         const claim = { scope: 'test', requestHash: 'h1', now: NOW, expiresAt: NOW + 1_000 };

@@ -5,6 +5,7 @@ import { migrate, openDatabase, sandboxDatabasePath } from '../../src/sandbox/db
 import { sqliteStorage } from '../../src/sandbox/orchestrator/storage/sqlite/index.js';
 import {
   AUDIT_MIGRATIONS,
+  IDENTITY_MIGRATIONS,
   MONEY_MIGRATIONS,
   RUNS_MIGRATIONS,
 } from '../../src/sandbox/orchestrator/storage/sqlite/migrations.js';
@@ -14,6 +15,7 @@ import { storageContract } from './contract.js';
 storageContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'projects-storage-'));
   const db = openDatabase(sandboxDatabasePath(dir));
+  migrate(db, 'orchestrator:identity', IDENTITY_MIGRATIONS);
   migrate(db, 'orchestrator:audit', AUDIT_MIGRATIONS);
   migrate(db, 'orchestrator:money', MONEY_MIGRATIONS);
   migrate(db, 'orchestrator:runs', RUNS_MIGRATIONS);

@@ -83,8 +83,8 @@ export function registerApiTokens(app: FastifyInstance, ctx: SandboxContext, sto
       lastUsedAt: null,
       revokedAt: null,
     };
-    store.insertApiToken({ ...token, hash: hashSecret(value) });
-    auditIdentity(ctx, {
+    await store.insertApiToken({ ...token, hash: hashSecret(value) });
+    await auditIdentity(ctx, {
       user: { id: principal.userId, email: principal.email },
       actor: principal.actor,
       action: 'api_token.create',
@@ -102,19 +102,19 @@ export function registerApiTokens(app: FastifyInstance, ctx: SandboxContext, sto
 
   app.get('/v1/tokens', async (request): Promise<ApiTokenList> => {
     const principal = requirePrincipal(request);
-    return { tokens: store.listApiTokens(principal.userId).map(tokenInfo) };
+    return { tokens: (await store.listApiTokens(principal.userId)).map(tokenInfo) };
   });
 
   app.delete<{ Params: { id: string } }>('/v1/tokens/:id', async (request): Promise<RevokedApiToken> => {
     const principal = requirePrincipal(request);
     requireHuman(principal, 'revoke tokens');
-    if (!store.revokeApiToken(request.params.id, principal.userId, ctx.now())) {
+    if (!(await store.revokeApiToken(request.params.id, principal.userId, ctx.now()))) {
       throw new ProjectsError('NOT_FOUND', `no live token '${request.params.id}'`, {
         httpStatus: 404,
         next: [{ command: 'projects token list', why: 'see your tokens' }],
       });
     }
-    auditIdentity(ctx, {
+    await auditIdentity(ctx, {
       user: { id: principal.userId, email: principal.email },
       actor: principal.actor,
       action: 'api_token.revoke',

@@ -1,5 +1,5 @@
 import type { SandboxContext } from '../../context.js';
-import { appendAuditSync } from '../storage/sqlite/audit.js';
+import { appendAudit } from '../audit/chain.js';
 
 /** A successful identity action for the user's hash-chained audit log (S5). */
 export interface IdentityEvent {
@@ -12,8 +12,8 @@ export interface IdentityEvent {
   details?: Record<string, unknown>;
 }
 
-export function auditIdentity(ctx: SandboxContext, event: IdentityEvent): void {
-  appendAuditSync(ctx.db, {
+export async function auditIdentity(ctx: SandboxContext, event: IdentityEvent): Promise<void> {
+  await appendAudit(ctx.storage, {
     userId: event.user.id,
     actor: event.actor ?? `human:${event.user.email}`,
     action: event.action,

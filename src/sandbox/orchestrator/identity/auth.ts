@@ -52,16 +52,16 @@ function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /** Resolves an OAuth access token or a scoped API token. Unknown, expired or revoked: undefined. */
-function resolveBearer(
+async function resolveBearer(
   store: IdentityStore,
   token: string,
   now: number,
-): { principal: Principal; credential: Credential } | undefined {
+): Promise<{ principal: Principal; credential: Credential } | undefined> {
   const hash = hashSecret(token);
   if (token.startsWith(`${TOKEN_PREFIXES.accessToken}_`)) {
-    const row = store.findOAuthToken(hash);
+    const row = await store.findOAuthToken(hash);
     if (row?.kind !== 'access' || row.expiresAt <= now || row.grant.revoked) return undefined;
-    const user = store.findUser(row.grant.userId);
+    const user = await store.findUser(row.grant.userId);
     if (!user) return undefined;
     return {
       principal: humanPrincipal(user, row.grant.id, row.grant.scopes),
@@ -69,11 +69,11 @@ function resolveBearer(
     };
   }
   if (token.startsWith(`${TOKEN_PREFIXES.apiToken}_`)) {
-    const apiToken = store.findApiTokenByHash(hash);
+    const apiToken = await store.findApiTokenByHash(hash);
     if (!apiToken || apiToken.revokedAt !== null || apiToken.expiresAt <= now) return undefined;
-    const user = store.findUser(apiToken.userId);
+    const user = await store.findUser(apiToken.userId);
     if (!user) return undefined;
-    store.touchApiToken(apiToken.id, now);
+    await store.touchApiToken(apiToken.id, now);
     return {
       principal: {
         userId: user.id,
@@ -100,8 +100,12 @@ export const SERVER_KEYS: SealedColumn = { table: 'identity_keys', column: 'valu
  * - otherwise the web session cookie sets a human principal with every scope.
  * Writes authenticated by a cookie, and every HTML form post, must carry a valid CSRF token.
  */
-export function registerAuthHooks(app: FastifyInstance, ctx: SandboxContext, store: IdentityStore): void {
-  const sealed = store.key('csrf', () => ctx.secrets.seal(newRandomKey(), SERVER_KEYS));
+export async function registerAuthHooks(
+  app: FastifyInstance,
+  ctx: SandboxContext,
+  store: IdentityStore,
+): Promise<void> {
+  const sealed = await store.key('csrf', () => ctx.secrets.seal(newRandomKey(), SERVER_KEYS));
   const csrfKey = ctx.secrets.open(sealed, SERVER_KEYS);
 
   app.addHook('onRequest', async (request) => {
@@ -109,10 +113,10 @@ export function registerAuthHooks(app: FastifyInstance, ctx: SandboxContext, sto
     const cookies = parseCookies(request.headers.cookie);
     const bearer = bearerToken(request);
     const sessionToken = bearer === undefined ? cookies.get(SESSION_COOKIE) : undefined;
-    const session = sessionToken ? store.findSession(hashSecret(sessionToken), ctx.now()) : undefined;
+    const session = sessionToken ? await store.findSession(hashSecret(sessionToken), ctx.now()) : undefined;
     attachWebState(request, { csrfKey, browserId: cookies.get(BROWSER_COOKIE), session });
     if (bearer !== undefined) {
-      const resolved = resolveBearer(store, bearer, ctx.now());
+      const resolved = await resolveBearer(store, bearer, ctx.now());
       if (resolved) {
         setPrincipal(request, resolved.principal);
         credentials.set(request, resolved.credential);

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { SandboxContext } from '../../context.js';
-import type { Db } from '../../db.js';
 import { requireScope } from '../principal.js';
+import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 import { csrfField, html } from '../web/html.js';
 import { auditIdentity } from './audit.js';
 import { newId } from './crypto.js';
-import { IdentityStore, type PaymentMethod } from './store.js';
+import { type IdentityStore, identityStore, type PaymentMethod } from './store.js';
 import { csrfToken, requireWebSession, sendPage } from './web-session.js';
 
 /**
@@ -77,19 +77,22 @@ export function tokenizeCard(
 }
 
 /** The card new purchases are paid with: the most recently added one. */
-export function defaultPaymentMethod(db: Db, userId: string): PaymentMethod | undefined {
-  return new IdentityStore(db).listPaymentMethods(userId)[0];
+export async function defaultPaymentMethod(
+  storage: OrchestratorStorage,
+  userId: string,
+): Promise<PaymentMethod | undefined> {
+  return (await identityStore(storage).listPaymentMethods(userId))[0];
 }
 
 /**
  * The card to pay with. Throws PAYMENT_METHOD_REQUIRED (with the billing page's URL) when there is none,
  * and PAYMENT_DECLINED when it is the declining test card, so the sandbox can rehearse a refused payment.
  */
-export function requirePaymentMethod(
-  ctx: Pick<SandboxContext, 'db' | 'baseUrl'>,
+export async function requirePaymentMethod(
+  ctx: Pick<SandboxContext, 'storage' | 'baseUrl'>,
   userId: string,
-): PaymentMethod {
-  const method = defaultPaymentMethod(ctx.db, userId);
+): Promise<PaymentMethod> {
+  const method = await defaultPaymentMethod(ctx.storage, userId);
   const url = `${ctx.baseUrl()}/billing`;
   const next = [{ command: `open ${url}`, why: 'a human adds a card on the billing page' }];
   if (!method) {
@@ -126,13 +129,13 @@ function publicMethod(method: PaymentMethod, isDefault: boolean) {
 
 /** `/billing` (list and add test cards) and `GET /v1/payment_methods`. */
 export function registerBilling(app: FastifyInstance, ctx: SandboxContext, store: IdentityStore): void {
-  function show(
+  async function show(
     request: FastifyRequest,
     reply: FastifyReply,
     userId: string,
     notice?: { error?: string; ok?: string },
   ) {
-    const methods = store.listPaymentMethods(userId);
+    const methods = await store.listPaymentMethods(userId);
     const list = methods.length
       ? html`<table id="cards"><tr><th>Card</th><th>Expires</th><th></th></tr>${methods.map(
           (method, index) =>
@@ -175,8 +178,8 @@ export function registerBilling(app: FastifyInstance, ctx: SandboxContext, store
     const result = tokenizeCard(request.body ?? {}, now);
     if ('error' in result) return show(request, reply, session.user.id, { error: result.error });
     const method: PaymentMethod = { id: newId('pm_'), createdAt: now, ...result.method };
-    store.insertPaymentMethod(session.user.id, method);
-    auditIdentity(ctx, {
+    await store.insertPaymentMethod(session.user.id, method);
+    await auditIdentity(ctx, {
       user: session.user,
       action: 'payment_method.add',
       subject: method.id,
@@ -188,7 +191,9 @@ export function registerBilling(app: FastifyInstance, ctx: SandboxContext, store
   app.get('/v1/payment_methods', async (request) => {
     const principal = requireScope(request, 'read');
     return {
-      payment_methods: store.listPaymentMethods(principal.userId).map((m, i) => publicMethod(m, i === 0)),
+      payment_methods: (await store.listPaymentMethods(principal.userId)).map((m, i) =>
+        publicMethod(m, i === 0),
+      ),
     };
   });
 }

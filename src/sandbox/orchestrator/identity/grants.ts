@@ -8,30 +8,30 @@ export const ACCESS_TOKEN_SECONDS = 3600;
 export const REFRESH_TOKEN_SECONDS = 30 * 24 * 3600;
 
 /** Starts a login (a grant: the family of all tokens refreshed from it) and issues its first tokens. */
-export function startGrant(
+export async function startGrant(
   store: IdentityStore,
   grant: { userId: string; clientId: string; scopes: readonly Scope[] },
   now: number,
-): { grantId: string; tokens: TokenResponse } {
+): Promise<{ grantId: string; tokens: TokenResponse }> {
   const grantId = newId('grt_');
-  store.createGrant({ id: grantId, ...grant }, now);
-  return { grantId, tokens: issueTokens(store, grantId, grant.scopes, now) };
+  await store.createGrant({ id: grantId, ...grant }, now);
+  return { grantId, tokens: await issueTokens(store, grantId, grant.scopes, now) };
 }
 
 /** A fresh access + refresh token pair for a grant; only their hashes are stored. */
-export function issueTokens(
+export async function issueTokens(
   store: IdentityStore,
   grantId: string,
   scopes: readonly Scope[],
   now: number,
-): TokenResponse {
+): Promise<TokenResponse> {
   const accessToken = newSecret(TOKEN_PREFIXES.accessToken);
   const refreshToken = newSecret(TOKEN_PREFIXES.refreshToken);
-  store.insertOAuthToken(
+  await store.insertOAuthToken(
     { hash: hashSecret(accessToken), grantId, kind: 'access', expiresAt: now + ACCESS_TOKEN_SECONDS * 1000 },
     now,
   );
-  store.insertOAuthToken(
+  await store.insertOAuthToken(
     {
       hash: hashSecret(refreshToken),
       grantId,

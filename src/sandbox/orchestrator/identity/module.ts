@@ -1,4 +1,5 @@
 import type { SandboxModule } from '../../context.js';
+import { IDENTITY_MIGRATIONS } from '../storage/sqlite/migrations.js';
 import { registerApiTokens } from './api-tokens.js';
 import { registerAuthHooks, SERVER_KEYS } from './auth.js';
 import { registerBilling } from './billing.js';
@@ -6,7 +7,7 @@ import { registerMe } from './me.js';
 import { registerOAuthPages } from './oauth-pages.js';
 import { registerOAuthServer } from './oauth-server.js';
 import { registerSignIn } from './sign-in.js';
-import { IDENTITY_MIGRATIONS, IdentityStore } from './store.js';
+import { identityStore } from './store.js';
 import { type ProviderTermsLookup, registerTerms } from './terms.js';
 import { acceptForms } from './web-session.js';
 
@@ -29,10 +30,10 @@ export function identityModule(options: IdentityOptions = {}): SandboxModule {
     sealedColumns: [SERVER_KEYS],
     prefix: '',
     async registerRoot(app, ctx) {
-      registerAuthHooks(app, ctx, new IdentityStore(ctx.db));
+      await registerAuthHooks(app, ctx, identityStore(ctx.storage));
     },
     async register(app, ctx) {
-      const store = new IdentityStore(ctx.db);
+      const store = identityStore(ctx.storage);
       acceptForms(app);
       registerSignIn(app, ctx, store);
       registerMe(app);

@@ -74,15 +74,15 @@ export function registerOAuthPages(app: FastifyInstance, ctx: SandboxContext, st
     });
   }
 
-  function pendingCode(userCode: string | undefined) {
-    const code = userCode ? store.findDeviceCodeByUserCode(userCode) : undefined;
+  async function pendingCode(userCode: string | undefined) {
+    const code = userCode ? await store.findDeviceCodeByUserCode(userCode) : undefined;
     return code?.status === 'pending' && ctx.now() < code.expiresAt ? code : undefined;
   }
 
   app.get<{ Querystring: Query }>('/device', async (request, reply) => {
     if (!requireWebSession(request, reply)) return reply;
     if (request.query.user_code === undefined) return sendCodeEntry(request, reply);
-    const code = pendingCode(normalizeUserCode(request.query.user_code));
+    const code = await pendingCode(normalizeUserCode(request.query.user_code));
     if (!code) return sendCodeEntry(request, reply, 'That code is unknown, already used or expired.');
     return sendPage(request, reply, {
       title: 'Confirm a device login',
@@ -103,17 +103,17 @@ export function registerOAuthPages(app: FastifyInstance, ctx: SandboxContext, st
   app.post<{ Body: Query }>('/device', async (request, reply) => {
     const session = requireWebSession(request, reply);
     if (!session) return reply;
-    const code = pendingCode(normalizeUserCode(request.body?.user_code));
+    const code = await pendingCode(normalizeUserCode(request.body?.user_code));
     if (!code) return sendCodeEntry(request, reply, 'That code is unknown, already used or expired.');
     const approve = request.body?.decision === 'approve';
-    const changed = store.transitionDeviceCode(
+    const changed = await store.transitionDeviceCode(
       code.deviceCodeHash,
       'pending',
       approve ? 'approved' : 'denied',
       session.user.id,
     );
     if (!changed) return sendCodeEntry(request, reply, 'That code was already confirmed or denied.');
-    auditIdentity(ctx, {
+    await auditIdentity(ctx, {
       user: session.user,
       action: approve ? 'login.device_approve' : 'login.device_deny',
       subject: code.userCode,
@@ -225,7 +225,7 @@ export function registerOAuthPages(app: FastifyInstance, ctx: SandboxContext, st
     }
     const code = newSecret(TOKEN_PREFIXES.authorizationCode);
     const now = ctx.now();
-    store.insertAuthCode(
+    await store.insertAuthCode(
       {
         hash: hashSecret(code),
         clientId: authorization.clientId,
@@ -237,7 +237,7 @@ export function registerOAuthPages(app: FastifyInstance, ctx: SandboxContext, st
       },
       now,
     );
-    auditIdentity(ctx, {
+    await auditIdentity(ctx, {
       user: session.user,
       action: 'login.authorize',
       subject: authorization.clientId,

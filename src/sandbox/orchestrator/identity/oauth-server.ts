@@ -78,7 +78,7 @@ export function registerOAuthServer(
       const scopes = parseRequestedScopes(body.scope);
       const deviceCode = newSecret(TOKEN_PREFIXES.deviceCode);
       const userCode = newUserCode();
-      store.insertDeviceCode(
+      await store.insertDeviceCode(
         {
           deviceCodeHash: hashSecret(deviceCode),
           userCode,
@@ -106,18 +106,24 @@ export function registerOAuthServer(
   });
 
   /** Ends a login (every token of its grant) and records who or what ended it. */
-  function revokeLogin(grant: Grant, actor: string | undefined, reason: string): void {
+  async function revokeLogin(grant: Grant, actor: string | undefined, reason: string): Promise<void> {
     if (grant.revoked) return;
-    store.revokeGrant(grant.id, ctx.now());
-    const user = store.findUser(grant.userId);
+    await store.revokeGrant(grant.id, ctx.now());
+    const user = await store.findUser(grant.userId);
     if (user)
-      auditIdentity(ctx, { user, actor, action: 'login.revoke', subject: grant.id, details: { reason } });
+      await auditIdentity(ctx, {
+        user,
+        actor,
+        action: 'login.revoke',
+        subject: grant.id,
+        details: { reason },
+      });
   }
 
-  function deviceCodeGrant(body: Form): TokenResponse {
+  async function deviceCodeGrant(body: Form): Promise<TokenResponse> {
     const now = ctx.now();
     const hash = hashSecret(String(body.device_code ?? ''));
-    const code = store.findDeviceCode(hash);
+    const code = await store.findDeviceCode(hash);
     if (!code || code.clientId !== body.client_id)
       throw new OAuthError('invalid_grant', 'unknown device code');
     if (code.status === 'consumed') throw new OAuthError('invalid_grant', 'device code already used');
@@ -128,27 +134,28 @@ export function registerOAuthServer(
         code.lastPolledAt !== null &&
         now - code.lastPolledAt < code.intervalSeconds * 1000 - POLL_TOLERANCE_MS;
       const interval = code.intervalSeconds + (tooSoon ? SLOW_DOWN_STEP_SECONDS : 0);
-      store.recordDevicePoll(hash, now, interval);
+      await store.recordDevicePoll(hash, now, interval);
       if (tooSoon) throw new OAuthError('slow_down', `polling too fast; wait ${interval} s between requests`);
       throw new OAuthError('authorization_pending', 'waiting for the human to confirm');
     }
-    return store.db.transaction(() => {
-      if (!store.transitionDeviceCode(hash, 'approved', 'consumed')) {
+    // Consuming the code and starting the login are one unit: a code is exchanged for one login only.
+    return ctx.storage.transaction(async (tx) => {
+      if (!(await tx.identity.transitionDeviceCode(hash, 'approved', 'consumed'))) {
         throw new OAuthError('invalid_grant', 'device code already used');
       }
-      return startGrant(store, { userId: code.userId!, clientId: code.clientId, scopes: code.scopes }, now)
-        .tokens;
-    })();
+      const grant = { userId: code.userId!, clientId: code.clientId, scopes: code.scopes };
+      return (await startGrant(tx.identity, grant, now)).tokens;
+    });
   }
 
-  function authorizationCodeGrant(body: Form): TokenResponse {
+  async function authorizationCodeGrant(body: Form): Promise<TokenResponse> {
     const now = ctx.now();
     const hash = hashSecret(String(body.code ?? ''));
-    const code = store.findAuthCode(hash);
+    const code = await store.findAuthCode(hash);
     if (!code || code.clientId !== body.client_id) throw new OAuthError('invalid_grant', 'unknown code');
     if (code.usedAt !== null) {
       // RFC 6749 §4.1.2: a code used twice was probably stolen; what it issued is revoked too.
-      if (code.grantId) store.revokeGrant(code.grantId, now);
+      if (code.grantId) await store.revokeGrant(code.grantId, now);
       throw new OAuthError('invalid_grant', 'code already used');
     }
     if (now >= code.expiresAt) throw new OAuthError('invalid_grant', 'code expired');
@@ -157,41 +164,40 @@ export function registerOAuthServer(
     if (!pkceMatches(body.code_verifier, code.codeChallenge)) {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
     }
-    return store.db.transaction(() => {
-      const started = startGrant(
-        store,
-        { userId: code.userId, clientId: code.clientId, scopes: code.scopes },
-        now,
-      );
-      if (!store.useAuthCode(hash, started.grantId, now))
+    // The login and the spending of the code are one unit: a replayed code starts nothing.
+    return ctx.storage.transaction(async (tx) => {
+      const grant = { userId: code.userId, clientId: code.clientId, scopes: code.scopes };
+      const started = await startGrant(tx.identity, grant, now);
+      if (!(await tx.identity.useAuthCode(hash, started.grantId, now)))
         throw new OAuthError('invalid_grant', 'code already used');
       return started.tokens;
-    })();
+    });
   }
 
-  function refreshTokenGrant(body: Form): TokenResponse {
+  async function refreshTokenGrant(body: Form): Promise<TokenResponse> {
     const now = ctx.now();
     const hash = hashSecret(String(body.refresh_token ?? ''));
-    const token = store.findOAuthToken(hash);
+    const token = await store.findOAuthToken(hash);
     if (token?.kind !== 'refresh' || token.grant.clientId !== body.client_id) {
       throw new OAuthError('invalid_grant', 'unknown refresh token');
     }
     if (token.grant.revoked) throw new OAuthError('invalid_grant', 'this login was revoked; log in again');
     if (now >= token.expiresAt) throw new OAuthError('invalid_grant', 'refresh token expired; log in again');
-    const rotated = store.db.transaction(() =>
-      store.rotateRefreshToken(hash, now)
-        ? issueTokens(store, token.grant.id, token.grant.scopes, now)
+    // Rotation and the new pair are one unit: of two uses of one refresh token, exactly one gets tokens.
+    const rotated = await ctx.storage.transaction(async (tx) =>
+      (await tx.identity.rotateRefreshToken(hash, now))
+        ? issueTokens(tx.identity, token.grant.id, token.grant.scopes, now)
         : undefined,
-    )();
+    );
     if (!rotated) {
       // Reuse of a rotated refresh token: one of its holders is not the legitimate client. Revoke the family.
-      revokeLogin(token.grant, 'system', 'refresh token reuse');
+      await revokeLogin(token.grant, 'system', 'refresh token reuse');
       throw new OAuthError('invalid_grant', 'refresh token reuse detected; this login was revoked');
     }
     return rotated;
   }
 
-  const grants: Record<string, (body: Form) => TokenResponse> = {
+  const grants: Record<string, (body: Form) => Promise<TokenResponse>> = {
     [DEVICE_CODE_GRANT_TYPE]: deviceCodeGrant,
     authorization_code: authorizationCodeGrant,
     refresh_token: refreshTokenGrant,
@@ -204,7 +210,10 @@ export function registerOAuthServer(
       const grant = grants[String(body.grant_type)];
       if (!grant)
         throw new OAuthError('unsupported_grant_type', `unsupported grant_type '${body.grant_type}'`);
-      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(grant(body));
+      return reply
+        .header('cache-control', 'no-store')
+        .header('pragma', 'no-cache')
+        .send(await grant(body));
     } catch (error) {
       if (error instanceof OAuthError) return sendOAuthError(reply, error);
       throw error;
@@ -217,12 +226,12 @@ export function registerOAuthServer(
     const token = request.body?.token;
     if (!token) return sendOAuthError(reply, new OAuthError('invalid_request', 'token is required'));
     const hash = hashSecret(token);
-    const oauthToken = store.findOAuthToken(hash);
-    if (oauthToken) revokeLogin(oauthToken.grant, undefined, 'revoked by its holder');
-    const apiToken = oauthToken ? undefined : store.findApiTokenByHash(hash);
-    const user = apiToken && store.findUser(apiToken.userId);
-    if (apiToken && user && store.revokeApiToken(apiToken.id, apiToken.userId, ctx.now())) {
-      auditIdentity(ctx, {
+    const oauthToken = await store.findOAuthToken(hash);
+    if (oauthToken) await revokeLogin(oauthToken.grant, undefined, 'revoked by its holder');
+    const apiToken = oauthToken ? undefined : await store.findApiTokenByHash(hash);
+    const user = apiToken && (await store.findUser(apiToken.userId));
+    if (apiToken && user && (await store.revokeApiToken(apiToken.id, apiToken.userId, ctx.now()))) {
+      await auditIdentity(ctx, {
         user,
         actor: `token:${apiToken.id}`,
         action: 'api_token.revoke',

@@ -69,7 +69,7 @@ export function registerSignIn(app: FastifyInstance, ctx: SandboxContext, store:
     if (!user) return sendLoginPage(request, reply, next, 'Email or password is incorrect.');
     const token = newRandomKey();
     const now = ctx.now();
-    store.createSession(
+    await store.createSession(
       {
         id: newId('ses_'),
         tokenHash: hashSecret(token),
@@ -78,7 +78,7 @@ export function registerSignIn(app: FastifyInstance, ctx: SandboxContext, store:
       },
       now,
     );
-    auditIdentity(ctx, { user, action: 'web.sign_in', subject: user.id });
+    await auditIdentity(ctx, { user, action: 'web.sign_in', subject: user.id });
     return reply
       .header('set-cookie', cookieHeader(SESSION_COOKIE, token, SESSION_SECONDS))
       .redirect(next, 303);
@@ -86,7 +86,7 @@ export function registerSignIn(app: FastifyInstance, ctx: SandboxContext, store:
 
   app.post('/logout', async (request, reply) => {
     const token = parseCookies(request.headers.cookie).get(SESSION_COOKIE);
-    if (token) store.deleteSession(hashSecret(token));
+    if (token) await store.deleteSession(hashSecret(token));
     return reply.header('set-cookie', cookieHeader(SESSION_COOKIE, '', 0)).redirect('/login', 303);
   });
 }

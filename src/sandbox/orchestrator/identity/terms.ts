@@ -3,7 +3,7 @@ import { ProjectsError } from '../../../protocol/errors.js';
 import type { SandboxContext } from '../../context.js';
 import { csrfField, html } from '../web/html.js';
 import { auditIdentity } from './audit.js';
-import { IdentityStore } from './store.js';
+import { type IdentityStore, identityStore } from './store.js';
 import { csrfToken, requireWebSession, sendPage } from './web-session.js';
 
 /** The orchestrator's own terms. Bump the version when the text changes: everyone accepts again. */
@@ -36,11 +36,11 @@ export type TermsOf = 'orchestrator' | { providerId: string; version: string };
  * Throws TOS_REQUIRED (with the page's URL) unless the user accepted the current version of these terms:
  * the orchestrator's own, or a provider's at the version its registry entry names.
  */
-export function requireTermsAccepted(
-  ctx: Pick<SandboxContext, 'db' | 'baseUrl'>,
+export async function requireTermsAccepted(
+  ctx: Pick<SandboxContext, 'storage' | 'baseUrl'>,
   userId: string,
   terms: TermsOf,
-) {
+): Promise<void> {
   const [party, version, path, whose] =
     terms === 'orchestrator'
       ? [ORCHESTRATOR_TERMS.party, ORCHESTRATOR_TERMS.version, '/terms', 'the orchestrator']
@@ -50,7 +50,7 @@ export function requireTermsAccepted(
           `/terms/${encodeURIComponent(terms.providerId)}`,
           `provider ${terms.providerId}`,
         ];
-  if (new IdentityStore(ctx.db).termsAcceptedAt(userId, party, version) !== undefined) return;
+  if ((await identityStore(ctx.storage).termsAcceptedAt(userId, party, version)) !== undefined) return;
   const url = `${ctx.baseUrl()}${path}`;
   // Whose terms, in words: the human at a terminal sees only this message and the page's URL.
   throw new ProjectsError(
@@ -103,10 +103,10 @@ export function registerTerms(
     };
   }
 
-  function show(request: FastifyRequest, reply: FastifyReply, terms: TermsPage, notice?: string) {
+  async function show(request: FastifyRequest, reply: FastifyReply, terms: TermsPage, notice?: string) {
     const session = requireWebSession(request, reply);
     if (!session) return reply;
-    const acceptedAt = store.termsAcceptedAt(session.user.id, terms.party, terms.version);
+    const acceptedAt = await store.termsAcceptedAt(session.user.id, terms.party, terms.version);
     const action = acceptedAt
       ? html`<p class="ok" role="status">You accepted version ${terms.version} on ${new Date(acceptedAt).toISOString()}.</p>`
       : html`<form method="post" action="${terms.path}">
@@ -122,7 +122,7 @@ export function registerTerms(
     });
   }
 
-  function accept(
+  async function accept(
     request: FastifyRequest<{ Body: { version?: string } }>,
     reply: FastifyReply,
     terms: TermsPage,
@@ -132,8 +132,8 @@ export function registerTerms(
     // The version accepted must be the one the human read; if the terms changed meanwhile, show them again.
     if (request.body?.version !== terms.version)
       return show(request, reply, terms, 'These terms changed; read them again.');
-    store.acceptTerms(session.user.id, terms.party, terms.version, ctx.now());
-    auditIdentity(ctx, {
+    await store.acceptTerms(session.user.id, terms.party, terms.version, ctx.now());
+    await auditIdentity(ctx, {
       user: session.user,
       action: 'terms.accept',
       subject: `${terms.party}@${terms.version}`,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../../db.js';
+import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 import { hashPassword, newId, verifyPassword } from './crypto.js';
-import { IdentityStore, type User } from './store.js';
+import { type IdentityStore, identityStore, type User } from './store.js';
 
 export const DEFAULT_SANDBOX_EMAIL = 'dev@sandbox.localhost';
 
@@ -28,23 +28,23 @@ function generatePassword(): string {
  * creates `dev@sandbox.localhost` with a generated password, returned once for the caller to print.
  */
 export async function ensureSandboxUser(
-  db: Db,
+  storage: OrchestratorStorage,
   input: SandboxUserInput,
   now: number = Date.now(),
 ): Promise<SandboxUserResult> {
-  const store = new IdentityStore(db);
-  const first = store.firstUser();
+  const store = identityStore(storage);
+  const first = await store.firstUser();
   if (!input.email && !input.password && first) return { user: first, created: false };
   const email = (input.email ?? DEFAULT_SANDBOX_EMAIL).trim().toLowerCase();
   const password = input.password ?? generatePassword();
   const passwordHash = await hashPassword(password);
-  const existing = store.findUserByEmail(email);
+  const existing = await store.findUserByEmail(email);
   if (existing) {
-    if (input.password) store.setPasswordHash(existing.id, passwordHash);
+    if (input.password) await store.setPasswordHash(existing.id, passwordHash);
     return { user: { id: existing.id, email: existing.email }, created: false };
   }
   const user = { id: newId('usr_'), email };
-  store.createUser({ ...user, passwordHash }, now);
+  await store.createUser({ ...user, passwordHash }, now);
   return input.password ? { user, created: true } : { user, created: true, generatedPassword: password };
 }
 
@@ -56,7 +56,7 @@ export async function authenticate(
   email: string,
   password: string,
 ): Promise<User | undefined> {
-  const user = store.findUserByEmail(email.trim());
+  const user = await store.findUserByEmail(email.trim());
   decoyHash ??= hashPassword(generatePassword());
   const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash));
   return ok && user ? { id: user.id, email: user.email } : undefined;

@@ -211,8 +211,11 @@ export class Provisioner {
     const { ctx } = this.deps;
     // The orchestrator's own terms as well as the provider's: after a new version (init asked for an older
     // one), nothing more is bought until the human accepted it.
-    requireTermsAccepted(ctx, principal.userId, 'orchestrator');
-    requireTermsAccepted(ctx, principal.userId, { providerId: provider.id, version: provider.termsVersion });
+    await requireTermsAccepted(ctx, principal.userId, 'orchestrator');
+    await requireTermsAccepted(ctx, principal.userId, {
+      providerId: provider.id,
+      version: provider.termsVersion,
+    });
     const accountToken = await this.deps.accounts.tokenFor(principal, provider);
     const payment = quote.price > 0 ? await this.paymentFor(attempt, quote) : undefined;
     const created = await this.createAtProvider(attempt, quote, accountToken, payment);
@@ -266,7 +269,7 @@ export class Provisioner {
   private async paymentFor(attempt: Attempt, quote: Quote): Promise<PaymentCredentials> {
     const { principal, provider, project, request } = attempt;
     const { ctx } = this.deps;
-    requirePaymentMethod(ctx, principal.userId);
+    await requirePaymentMethod(ctx, principal.userId);
     const token = await issuePaymentToken(ctx.storage, {
       userId: principal.userId,
       actor: principal.actor,

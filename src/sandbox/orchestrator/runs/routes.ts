@@ -47,7 +47,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: RouteDeps): vo
     const principal = requireScope(request, 'provision:free');
     const body = parseWith(CreateProjectRequestSchema, request.body, 'body');
     // A project is where the orchestrator starts acting for the user: they accept its terms first (a human gate).
-    requireTermsAccepted(ctx, principal.userId, 'orchestrator');
+    await requireTermsAccepted(ctx, principal.userId, 'orchestrator');
     return reply.status(201).send(await projects.create(principal.userId, body.name, new Date(ctx.now())));
   });
 

@@ -1,4 +1,5 @@
 import type { AuditRepository } from '../audit/repository.js';
+import type { IdentityStore } from '../identity/store.js';
 import type {
   BudgetRunRepository,
   FreezeRepository,
@@ -53,4 +54,26 @@ export interface OrchestratorTx extends OrchestratorStorage {
   resources: ResourceRepository;
   accounts: AccountRepository;
   approvals: ApprovalRepository;
+  identity: IdentityStore;
+}
+
+type AsyncMethods<R> = { [K in keyof R]: R[K] extends (...args: never[]) => Promise<unknown> ? R[K] : never };
+
+/**
+ * A repository as seen from outside any unit of work: every method call runs as a unit of its own. For
+ * code whose steps are each atomic alone; steps that must be atomic together share one `transaction`.
+ */
+export function oneUnitPerCall<R extends AsyncMethods<R>>(
+  storage: OrchestratorStorage,
+  pick: (tx: OrchestratorTx) => R,
+): R {
+  return new Proxy({} as R, {
+    get:
+      (_target, method) =>
+      (...args: unknown[]) =>
+        storage.transaction((tx) => {
+          const repository = pick(tx) as Record<PropertyKey, (...args: unknown[]) => Promise<unknown>>;
+          return repository[method]!(...args);
+        }),
+  });
 }

@@ -1,7 +1,6 @@
 import { canonicalJson } from '../../../../core/canonical-json.js';
 import type { AuditEvent } from '../../../../protocol/money.js';
 import type { Db } from '../../../db.js';
-import { type AuditInput, chainEvent } from '../../audit/chain.js';
 import type { AuditHead, AuditListQuery, AuditRepository, StoredAuditEvent } from '../../audit/repository.js';
 
 /** SQLite implementation of the audit log (`audit_events`, and `audit_head` holding the last event). */
@@ -66,19 +65,4 @@ export class SqliteAuditRepository implements AuditRepository {
     const rows = this.db.prepare('SELECT * FROM audit_events ORDER BY seq').all() as AuditRow[];
     for (const row of rows) yield fromRow(row);
   }
-}
-
-/**
- * Appends to the chain from code that still runs synchronous better-sqlite3 transactions (the modules not
- * yet moved behind the repositories, listed in docs/architecture.md "Storage"). Same chaining as
- * `appendAudit`, inside the caller's transaction.
- */
-export function appendAuditSync(db: Db, input: AuditInput): AuditEvent {
-  return db
-    .transaction(() => {
-      const event = chainEvent(readHead(db), input);
-      writeEvent(db, event);
-      return event;
-    })
-    .immediate();
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../../../db.js';
 import type { OrchestratorStorage, OrchestratorTx } from '../unit-of-work.js';
 import { SqliteAuditRepository } from './audit.js';
+import { SqliteIdentityStore } from './identity.js';
 import {
   SqliteBudgetRunRepository,
   SqliteFreezeRepository,
@@ -69,6 +70,7 @@ class SqliteTx implements OrchestratorTx {
   readonly resources: SqliteResourceRepository;
   readonly accounts: SqliteAccountRepository;
   readonly approvals: SqliteApprovalRepository;
+  readonly identity: SqliteIdentityStore;
   private depth = 0;
 
   constructor(private readonly db: Db) {
@@ -86,6 +88,7 @@ class SqliteTx implements OrchestratorTx {
     this.resources = new SqliteResourceRepository(db);
     this.accounts = new SqliteAccountRepository(db);
     this.approvals = new SqliteApprovalRepository(db);
+    this.identity = new SqliteIdentityStore(db);
   }
 
   async transaction<T>(work: (tx: OrchestratorTx) => Promise<T>): Promise<T> {

@@ -225,3 +225,81 @@ CREATE TABLE runs_inflight (
   // A claim is final unless the claimant says it is tentative (a purchase whose outcome may still be unknown).
   'ALTER TABLE runs_approvals ADD COLUMN claim_settled INTEGER NOT NULL DEFAULT 1',
 ];
+
+/** Identity: users, keys, sessions, grants and tokens, device and auth codes, API tokens, terms, cards. */
+export const IDENTITY_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE identity_users (
+     id TEXT PRIMARY KEY,
+     email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+     password_hash TEXT NOT NULL,
+     created_at INTEGER NOT NULL);
+   CREATE TABLE identity_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE identity_sessions (
+     token_hash TEXT PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     user_id TEXT NOT NULL REFERENCES identity_users(id),
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL);
+   CREATE TABLE identity_grants (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL REFERENCES identity_users(id),
+     client_id TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     revoked_at INTEGER);
+   CREATE TABLE identity_oauth_tokens (
+     token_hash TEXT PRIMARY KEY,
+     grant_id TEXT NOT NULL REFERENCES identity_grants(id),
+     kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     rotated_at INTEGER);
+   CREATE INDEX identity_oauth_tokens_grant ON identity_oauth_tokens(grant_id);
+   CREATE TABLE identity_device_codes (
+     device_code_hash TEXT PRIMARY KEY,
+     user_code TEXT NOT NULL UNIQUE,
+     client_id TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     interval_seconds INTEGER NOT NULL,
+     last_polled_at INTEGER,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'consumed')),
+     user_id TEXT REFERENCES identity_users(id));
+   CREATE TABLE identity_auth_codes (
+     code_hash TEXT PRIMARY KEY,
+     client_id TEXT NOT NULL,
+     redirect_uri TEXT NOT NULL,
+     code_challenge TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     user_id TEXT NOT NULL REFERENCES identity_users(id),
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     used_at INTEGER,
+     grant_id TEXT REFERENCES identity_grants(id));
+   CREATE TABLE identity_api_tokens (
+     id TEXT PRIMARY KEY,
+     token_hash TEXT NOT NULL UNIQUE,
+     user_id TEXT NOT NULL REFERENCES identity_users(id),
+     name TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     last_used_at INTEGER,
+     revoked_at INTEGER);
+   CREATE TABLE identity_terms_acceptances (
+     user_id TEXT NOT NULL REFERENCES identity_users(id),
+     party TEXT NOT NULL,
+     version TEXT NOT NULL,
+     accepted_at INTEGER NOT NULL,
+     PRIMARY KEY (user_id, party, version));
+   CREATE TABLE identity_payment_methods (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL REFERENCES identity_users(id),
+     brand TEXT NOT NULL,
+     last4 TEXT NOT NULL,
+     exp_month INTEGER NOT NULL,
+     exp_year INTEGER NOT NULL,
+     declines INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL);`,
+];
