@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
+  fsync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -9,14 +10,17 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writevSync,
 } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { MAX_BATCH_BYTES, MAX_FILE_BYTES, SHA256_PATTERN } from '../../../../protocol/deploy.js';
 import { ProjectsError } from '../../../../protocol/errors.js';
 import type { Db } from '../../../db.js';
 import { type BlobEntry, BlobStreamParser, type IndexedBlob } from './blob-stream.js';
+
+const fsyncAsync = promisify(fsync);
 
 /** Where a stored blob's bytes are: a range of one pack file. */
 export interface BlobLocation {
@@ -141,41 +145,28 @@ export class BlobStore {
 
   /**
    * Runs an upload through `parser` into a temporary pack: each chunk's kept bytes are written as they
-   * arrive, while the parser hashes them. Answers how many blobs the upload held.
+   * arrive (one `writev`), while the parser hashes them. Answers how many blobs the upload held.
    */
   async #store(body: Readable, parser: BlobStreamParser): Promise<number> {
     const temp = join(this.#tmp, randomBytes(12).toString('hex'));
-    const file = await open(temp, 'w', 0o600);
-    // Writes run on the thread pool while this thread parses and hashes the next chunks; each has its own
-    // position in the pack, so they may finish in any order.
-    const writes: Promise<void>[] = [];
-    let position = 0;
-    let closed = false;
+    const fd = openSync(temp, 'w', 0o600);
+    let open = true;
     try {
       // A refused upload stops being read but is not destroyed: the error answer still reaches the client.
       for await (const chunk of body.iterator({ destroyOnReturn: false })) {
-        const slices = parser.push(chunk as Buffer);
-        if (slices.length === 0) continue;
-        const write = writeAt(file, slices, position);
-        // Awaited below; until then a failure must not count as unhandled.
-        write.catch(() => {});
-        writes.push(write);
-        position += byteLength(slices);
+        writeAll(fd, parser.push(chunk as Buffer));
       }
       const kept = parser.end();
-      await Promise.all(writes);
       if (kept.length > 0) {
         // Durable before indexed: the index must never name bytes a crash could lose.
-        await file.sync();
-        await file.close();
-        closed = true;
+        await fsyncAsync(fd);
+        closeSync(fd);
+        open = false;
         this.#commit(temp, kept);
       }
       return parser.count;
     } finally {
-      // No write may still use the file when it is closed and removed.
-      await Promise.allSettled(writes);
-      if (!closed) await file.close();
+      if (open) closeSync(fd);
       rmSync(temp, { force: true });
     }
   }
@@ -190,12 +181,9 @@ export class BlobStore {
   }
 }
 
-function byteLength(slices: readonly Buffer[]): number {
-  return slices.reduce((sum, slice) => sum + slice.length, 0);
-}
-
-async function writeAt(file: FileHandle, slices: readonly Buffer[], position: number): Promise<void> {
-  const { bytesWritten } = await file.writev(slices, position);
+function writeAll(fd: number, slices: readonly Buffer[]): void {
+  if (slices.length === 0) return;
+  const expected = slices.reduce((sum, slice) => sum + slice.length, 0);
   // libuv retries short writes itself; a short count here is a failing disk.
-  if (bytesWritten !== byteLength(slices)) throw new Error('the blob store could not write a pack');
+  if (writevSync(fd, slices) !== expected) throw new Error('the blob store could not write a pack');
 }
