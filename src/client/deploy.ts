@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deployment, Runtime } from '../protocol/deploy.js';
 import { ProjectsError } from '../protocol/errors.js';
@@ -54,8 +54,11 @@ export interface DeployResult {
 
 const BATCH_MAX_BYTES = 8 * 1024 * 1024;
 const BATCH_MAX_FILES = 500;
-/** Room for a full batch plus one more small file, so that a small file always fits the current batch. */
-const BATCH_BUFFER_BYTES = BATCH_MAX_BYTES + SMALL_FILE_BYTES;
+/**
+ * Room for a full batch plus one more small file and a byte (to tell a large file), so that a small file
+ * always fits the current batch.
+ */
+const BATCH_BUFFER_BYTES = BATCH_MAX_BYTES + SMALL_FILE_BYTES + 1;
 /** Files hashed between two turns of the event loop. */
 const YIELD_EVERY = 16;
 /** Uploads and manifest checks name their content by hash, so repeating one is harmless. */
@@ -72,21 +75,21 @@ interface HashedBatch {
 }
 
 /**
- * Reads a small file into `buffer` at `at` (open, fstat, read, close), or answers its size when it is too
- * large to be read whole.
+ * Reads a file into `buffer` at `at` — open, read to the end, close; no stat, for which Node builds an
+ * object with four dates per file — or answers undefined, reading no further, when it holds more than
+ * SMALL_FILE_BYTES: such a file is streamed instead.
  */
-function readSmallFile(absolute: string, buffer: Buffer, at: number): Buffer | number {
+function readSmallFile(absolute: string, buffer: Buffer, at: number): Buffer | undefined {
   const fd = openSync(absolute, 'r');
   try {
-    const { size } = fstatSync(fd);
-    if (size > SMALL_FILE_BYTES) return size;
+    const limit = SMALL_FILE_BYTES + 1;
     let done = 0;
-    while (done < size) {
-      const read = readSync(fd, buffer, at + done, size - done, null);
-      if (read === 0) break;
+    for (;;) {
+      const read = readSync(fd, buffer, at + done, limit - done, null);
+      if (read === 0) return buffer.subarray(at, at + done);
       done += read;
+      if (done === limit) return undefined;
     }
-    return buffer.subarray(at, at + done);
   } finally {
     closeSync(fd);
   }
@@ -116,7 +119,7 @@ async function* hashInBatches(
     if (index % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     const absolute = join(root, path);
     const read = readSmallFile(absolute, batch.buffer, used);
-    if (typeof read === 'number') {
+    if (read === undefined) {
       batch.files.push({ path, absolute, ...(await hashLargeFile(absolute)) });
     } else {
       // One-shot: no Hash object per file.
