@@ -80,6 +80,10 @@ export const LimitsSchema = z
       .describe('per-provider overrides of provider_monthly_cap'),
     per_invocation_ceiling: minorUnits.describe('ceiling of one billable operation made outside a run'),
     velocity: VelocitySchema,
+    auto_approve_below: minorUnits.describe(
+      'a paid purchase that is refundable, has no exact-intent warning and is quoted at or below this ' +
+        'goes through without a human approval (still within every limit above); 0 turns the rule off',
+    ),
   })
   .meta({ id: 'Limits' });
 

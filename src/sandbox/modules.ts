@@ -1,6 +1,7 @@
 import type { SandboxModule } from './context.js';
 import { openDatabase, sandboxDatabasePath } from './db.js';
 import { ensureProviderSecrets, type SandboxProvider } from './provider-secrets.js';
+import type { SandboxProviderEntry } from './providers/index.js';
 import { openSecretBox } from './secret-box.js';
 
 export type { SandboxProvider } from './provider-secrets.js';
@@ -45,6 +46,11 @@ export interface LoadModulesOptions {
    * (an operator knob, and how the fault-injection tests keep timeouts short).
    */
   providerTimeoutMs?: number;
+  /**
+   * Providers mounted and registered beside the reference ones, wired exactly like them (a signing secret,
+   * captures accepted): how tests bring a provider whose catalog the reference ones do not have.
+   */
+  extraProviders?: readonly SandboxProviderEntry[];
 }
 
 /** The assembled sandbox: every module to mount, and the reference providers among them. */
@@ -60,13 +66,14 @@ export interface SandboxComposition {
  */
 export async function loadSandbox(options: LoadModulesOptions): Promise<SandboxComposition> {
   const { SANDBOX_PROVIDERS } = await import('./providers/index.js');
+  const entries = [...SANDBOX_PROVIDERS, ...(options.extraProviders ?? [])];
   const db = openDatabase(sandboxDatabasePath(options.dataDir));
   let providers: SandboxProvider[];
   try {
     providers = ensureProviderSecrets(
       db,
       openSecretBox(options.dataDir),
-      SANDBOX_PROVIDERS.map((provider) => provider.id),
+      entries.map((provider) => provider.id),
     );
   } finally {
     db.close();
@@ -76,7 +83,7 @@ export async function loadSandbox(options: LoadModulesOptions): Promise<SandboxC
   const orchestrator = await Promise.all(
     ORCHESTRATOR_MODULES.map((create) => create({ providers, providerTimeoutMs })),
   );
-  const providerModules = SANDBOX_PROVIDERS.flatMap(({ id, create }, index) =>
+  const providerModules = entries.flatMap(({ id, create }, index) =>
     create({ id, signingSecret: providers[index]!.signingSecret }),
   );
   return { modules: [...orchestrator, ...providerModules], providers };

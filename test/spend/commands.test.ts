@@ -2,10 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sinceTime } from '../../src/cli/commands/audit/index.js';
+import { authorizedBy, sinceTime } from '../../src/cli/commands/audit/index.js';
+import { runBudget } from '../../src/cli/commands/budget/index.js';
 import { runUnfreeze } from '../../src/cli/commands/unfreeze/index.js';
 import { testIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { plainStyle } from '../../src/cli/style.js';
 import { parseUsd } from '../../src/core/money.js';
 import { testFactory } from '../helpers/factory.js';
 import { answerPrompts } from '../helpers/prompter.js';
@@ -59,6 +61,36 @@ describe('spend commands against the sandbox orchestrator', () => {
     expect(raised.code).not.toBe(0);
     const after = await agent(['budget']);
     expect(after.envelope.data.limits.provider_caps.edge).toBe(4_000);
+  });
+
+  it('lowers the auto-approve threshold at once; an agent cannot raise it, a human at a terminal can', async () => {
+    const refused = await agent(['budget', '--auto-approve-below', '5']);
+    expect(refused.code).toBe(4);
+    expect(refused.envelope.error.code).toBe('APPROVAL_REQUIRED');
+    const approvalId = refused.envelope.error.details.approval_id as string;
+    expect(refused.envelope.next.map((step: { command: string }) => step.command)).toEqual([
+      `projects approve ${approvalId}`,
+      'projects budget --auto-approve-below 5',
+    ]);
+    expect((await agent(['budget'])).envelope.data.limits.auto_approve_below).toBe(0);
+
+    const { factory, io } = testFactory({
+      tty: true,
+      env: { PROJECTS_ORCHESTRATOR_URL: sandbox.url, PROJECTS_TOKEN: await sandbox.accessToken() },
+    });
+    const { asked } = answerPrompts(factory, [true]);
+    const result = await runBudget(
+      { changes: { auto_approve_below: 500 }, rerun: { command: 'projects budget', why: 'rerun' } },
+      factory,
+    );
+    expect(asked).toEqual([expect.stringContaining('auto approve below $0.00 → $5.00')]);
+    expect(result.data).toMatchObject({ limits: { auto_approve_below: 500 } });
+    expect(result.human?.(plainStyle)).toContain('Auto-approve: refundable purchases up to $5.00');
+    expect(io.err()).not.toContain('Lowered');
+
+    const lowered = await agent(['budget', '--auto-approve-below', '0']);
+    expect(lowered.code).toBe(0);
+    expect(lowered.envelope.data.limits.auto_approve_below).toBe(0);
   });
 
   it('freezes, and the audit log records it and verifies', async () => {
@@ -116,6 +148,16 @@ describe('argument parsing', () => {
     for (const bad of ['-1', '1.234', 'ten', '1e3', '']) {
       expect(() => parseUsd(bad, '--budget')).toThrow(/--budget expects/);
     }
+  });
+
+  it('says in the audit table who let a purchase through', () => {
+    const threshold = { amount: 500, currency: 'usd' };
+    expect(authorizedBy({ authorized_by: 'policy', rule: 'auto_approve_below', threshold })).toBe(
+      'policy: auto-approve up to $5.00',
+    );
+    expect(authorizedBy({ authorized_by: 'policy', rule: 'free' })).toBe('policy: free');
+    expect(authorizedBy({ authorized_by: 'approval', approval_id: 'apr_1' })).toBe('apr_1');
+    expect(authorizedBy({ service: 'data/kv:pro' })).toBe('');
   });
 
   it('turns relative --since values into times', () => {

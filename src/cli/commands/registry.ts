@@ -192,7 +192,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'budget',
-    summary: 'Show spend against limits; lower limits (raising is a gate)',
+    summary: 'Show spend against limits and the auto-approve rule; lower them (raising is a gate)',
     load: () => import('./budget/index.js'),
     options: [
       { flags: '--provider <provider>', description: 'the provider whose monthly cap to set' },
@@ -201,8 +201,18 @@ export const COMMANDS: CommandSpec[] = [
         description: 'set the monthly cap (per provider with --provider, else global)',
       },
       { flags: '--run-ceiling <usd>', description: 'set the default per-run ceiling' },
+      {
+        flags: '--auto-approve-below <usd>',
+        description:
+          'let refundable purchases up to this price go through without an approval (0 turns it off; ' +
+          'non-refundable ones and look-alike names always ask; raising it is a human gate)',
+      },
     ],
-    examples: ['projects budget', 'projects budget --provider edge --monthly-cap 50'],
+    examples: [
+      'projects budget',
+      'projects budget --provider edge --monthly-cap 50',
+      'projects budget --auto-approve-below 5',
+    ],
   },
   {
     name: 'run',

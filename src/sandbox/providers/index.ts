@@ -4,7 +4,7 @@ import { createEdgeDeployModule } from './edge/deploy/module.js';
 import { createEdgeProvider } from './edge/index.js';
 import type { ProviderOptions } from './framework/index.js';
 
-interface SandboxProviderEntry {
+export interface SandboxProviderEntry {
   id: string;
   /** The provider's modules (a provider may bring several, e.g. edge's serving side). */
   create(options: ProviderOptions): SandboxModule[];

@@ -39,7 +39,7 @@ async function verify(factory: Factory): Promise<CommandResult> {
 function renderEvents(events: AuditEvent[]): string {
   if (events.length === 0) return 'no audit events';
   return table(
-    ['time', 'actor', 'action', 'subject', 'price', 'result'],
+    ['time', 'actor', 'action', 'subject', 'price', 'result', 'authorized by'],
     events.map((event) => [
       event.created_at,
       event.run_id ? `${event.actor} (${event.run_id})` : event.actor,
@@ -47,8 +47,25 @@ function renderEvents(events: AuditEvent[]): string {
       event.subject ?? '',
       event.price ? formatMoney(event.price.amount, event.price.currency) : '',
       event.result,
+      authorizedBy(event.details),
     ]),
   );
+}
+
+/** Why a purchase went through (S5): the approval a human decided, or the policy rule and its threshold. */
+export function authorizedBy(details: Record<string, unknown>): string {
+  const { authorized_by: by, rule, threshold, approval_id: approvalId } = details;
+  if (by === 'approval' && typeof approvalId === 'string') return approvalId;
+  if (by !== 'policy') return '';
+  if (rule === 'auto_approve_below' && isMoney(threshold)) {
+    return `policy: auto-approve up to ${formatMoney(threshold.amount, threshold.currency)}`;
+  }
+  return `policy: ${String(rule)}`;
+}
+
+function isMoney(value: unknown): value is { amount: number; currency: string } {
+  const money = value as { amount?: unknown; currency?: unknown } | null;
+  return typeof money?.amount === 'number' && typeof money.currency === 'string';
 }
 
 /** `--since 24h` means 24 hours ago; anything else is passed through as an ISO 8601 time. */

@@ -43,6 +43,9 @@ them. These rules keep it that way.
 - Never try to satisfy a human gate yourself: no flag, environment variable or file edit approves anything.
   Do not run \`projects approve\`, open approval pages, accept terms or enter payment details.
 - Never edit \`projects.json\` to change policy or limits; policy lives at the orchestrator.
+- Never ask on your own for a higher limit or auto-approve threshold (\`projects budget\`): a raise is a
+  human gate. Lowering one is always allowed and applies at once. A paid purchase that goes through
+  without an approval was pre-authorized by the human's auto-approve rule, and is audited as such.
 
 ## When a command needs a human (exit 4)
 \`APPROVAL_REQUIRED\`, \`TOS_REQUIRED\`, \`PAYMENT_METHOD_REQUIRED\`, \`HUMAN_REQUIRED\`, \`LOOKALIKE_DOMAIN\`:

@@ -3,7 +3,7 @@ import { appendAudit } from '../audit/chain.js';
 import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 import { monthOf } from './format.js';
 import { isFrozen } from './freeze.js';
-import { getLimits, providerCap } from './limits.js';
+import { AMOUNT_LIMITS, getLimits, providerCap } from './limits.js';
 
 /**
  * Showing and changing limits. A change that tightens a limit applies at once (it can only stop spending);
@@ -40,26 +40,36 @@ export function getBudget(store: OrchestratorStorage, userId: string, now: numbe
 
 type Changes = UpdateBudgetRequest;
 
-/** Splits a requested change into the limits it tightens and the ones it loosens. */
+/**
+ * Splits a requested change into the limits it tightens and the ones it loosens. A value equal to the
+ * current one is neither: it changes nothing, so repeating a request after its raise was approved (as the
+ * CLI does) neither asks again nor records a change.
+ */
 export function splitChanges(current: Limits, requested: Changes): { lower: Changes; raise: Changes } {
   const lower: Changes = {};
   const raise: Changes = {};
-  for (const name of ['global_monthly_cap', 'provider_monthly_cap', 'per_invocation_ceiling'] as const) {
+  for (const name of AMOUNT_LIMITS) {
     const value = requested[name];
-    if (value !== undefined) (value <= current[name] ? lower : raise)[name] = value;
+    if (value !== undefined && value !== current[name]) (value < current[name] ? lower : raise)[name] = value;
   }
   for (const [provider, cap] of Object.entries(requested.provider_caps ?? {})) {
-    const side = cap <= providerCap(current, provider) ? lower : raise;
+    const now = providerCap(current, provider);
+    if (cap === now) continue;
+    const side = cap < now ? lower : raise;
     side.provider_caps = { ...side.provider_caps, [provider]: cap };
   }
   const velocity = requested.velocity;
-  if (velocity) {
+  if (velocity && !sameVelocity(velocity, current.velocity)) {
     const tighter =
       velocity.max_operations <= current.velocity.max_operations &&
       velocity.window_seconds >= current.velocity.window_seconds;
     (tighter ? lower : raise).velocity = velocity;
   }
   return { lower, raise };
+}
+
+function sameVelocity(a: Limits['velocity'], b: Limits['velocity']): boolean {
+  return a.max_operations === b.max_operations && a.window_seconds === b.window_seconds;
 }
 
 function applyChanges(limits: Limits, changes: Changes): Limits {

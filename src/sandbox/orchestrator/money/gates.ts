@@ -8,6 +8,7 @@ import { gateOnApproval, onApprovalDecided } from '../runs/index.js';
 import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 import { changeLimits, isEmpty } from './budget.js';
 import { getFreezeState, unfreezeUser } from './freeze.js';
+import { AMOUNT_LIMITS } from './limits.js';
 import type { GateKind } from './repository.js';
 
 /**
@@ -119,7 +120,7 @@ function remember(
 function describeRaise(current: Limits, raise: UpdateBudgetRequest): string {
   const money = (amount: number) => formatMoney(amount, current.currency);
   const parts: string[] = [];
-  for (const name of ['global_monthly_cap', 'provider_monthly_cap', 'per_invocation_ceiling'] as const) {
+  for (const name of AMOUNT_LIMITS) {
     const value = raise[name];
     if (value !== undefined)
       parts.push(`${name.replaceAll('_', ' ')} ${money(current[name])} → ${money(value)}`);
@@ -131,6 +132,18 @@ function describeRaise(current: Limits, raise: UpdateBudgetRequest): string {
     parts.push(`velocity ${raise.velocity.max_operations} operations per ${raise.velocity.window_seconds} s`);
   }
   return `Raise spend limits: ${parts.join('; ')}`;
+}
+
+/** What a human should weigh before approving this raise. */
+function raiseWarnings(current: Limits, raise: UpdateBudgetRequest): string[] {
+  const warnings = ['Agents and CI tokens of this account can spend up to the new limits without asking.'];
+  if (raise.auto_approve_below !== undefined) {
+    warnings.push(
+      `Refundable purchases quoted at or below ${formatMoney(raise.auto_approve_below, current.currency)} ` +
+        'will go through without asking anyone (non-refundable ones and look-alike names still ask).',
+    );
+  }
+  return warnings;
 }
 
 /** Raising limits: APPROVAL_REQUIRED until a human approved exactly this raise; then it applies. */
@@ -145,7 +158,7 @@ export async function requestLimitRaise(
     kind: 'budget_raise',
     title: describeRaise(current, raise),
     payload: { changes: raise },
-    warnings: ['Agents and CI tokens of this account can spend up to the new limits without asking.'],
+    warnings: raiseWarnings(current, raise),
   });
 }
 

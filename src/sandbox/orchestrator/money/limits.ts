@@ -17,7 +17,17 @@ export const DEFAULT_LIMITS: Limits = {
   provider_caps: {},
   per_invocation_ceiling: 5_000,
   velocity: { max_operations: 20, window_seconds: 3_600 },
+  // Off: every paid purchase waits for a human until a human approves a threshold (a budget_raise gate).
+  auto_approve_below: 0,
 };
+
+/** The limits that are one amount each, compared as numbers: lowering one tightens policy. */
+export const AMOUNT_LIMITS = [
+  'global_monthly_cap',
+  'provider_monthly_cap',
+  'per_invocation_ceiling',
+  'auto_approve_below',
+] as const;
 
 /** The user's limits: what they set over the defaults. */
 export async function getLimits(tx: OrchestratorTx, userId: string): Promise<Limits> {

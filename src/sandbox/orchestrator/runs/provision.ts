@@ -21,6 +21,7 @@ import { appendAudit } from '../audit/chain.js';
 import { requirePaymentMethod } from '../identity/billing.js';
 import { requireTermsAccepted } from '../identity/terms.js';
 import { withIdempotency } from '../money/idempotency.js';
+import { getLimits } from '../money/limits.js';
 import { issuePaymentToken } from '../money/tokens.js';
 import { assertScope } from './access.js';
 import type { Accounts } from './accounts.js';
@@ -29,7 +30,7 @@ import type { Catalog } from './catalog.js';
 import { validateConfiguration, withName } from './config.js';
 import type { InflightPurchases } from './inflight.js';
 import { checkIntent, type IntentFindings } from './intent.js';
-import { decidePolicy } from './policy.js';
+import { decidePolicy, type PolicyAuthorization } from './policy.js';
 import type { ProjectStore } from './projects.js';
 import type { ProviderCalls } from './provider-calls.js';
 import type { QuoteStore } from './quotes.js';
@@ -51,7 +52,11 @@ export interface ProvisionDeps {
 /** What the idempotency store keeps of a finished provision: references, never the credentials. */
 interface ProvisionRecord {
   resource_id: string;
+  /** Who let the purchase through: a human's approval, or the policy (free, or the user's auto-approve rule). */
+  authorization: Authorization;
 }
+
+type Authorization = PolicyAuthorization | { authorized_by: 'approval'; approval_id: string };
 
 interface Attempt {
   principal: Principal;
@@ -111,9 +116,9 @@ export class Provisioner {
 
   private async run(attempt: Attempt): Promise<ProvisionRecord> {
     const { quote, findings } = (await this.resumedQuote(attempt)) ?? (await this.newQuote(attempt));
-    const approval = await this.gate(attempt, quote, findings);
+    const { approval, authorization } = await this.gate(attempt, quote, findings);
     try {
-      return await this.buy(attempt, quote, approval);
+      return { resource_id: await this.buy(attempt, quote, approval), authorization };
     } catch (error) {
       if (approval) await releaseApproval(this.deps.ctx.storage, approval.id);
       throw error;
@@ -157,18 +162,27 @@ export class Provisioner {
   }
 
   /**
-   * Policy, then the approval bound to the plan hash. An approved approval is claimed at once (inside the
-   * gate's transaction) so that two concurrent runs of one plan cannot both spend it.
+   * Policy — with the user's auto-approve rule, read from their limits — then the approval bound to the
+   * plan hash. An approved approval is claimed at once (inside the gate's transaction) so that two
+   * concurrent runs of one plan cannot both spend it.
    */
-  private async gate(attempt: Attempt, quote: Quote, findings: IntentFindings): Promise<Approval | null> {
+  private async gate(
+    attempt: Attempt,
+    quote: Quote,
+    findings: IntentFindings,
+  ): Promise<{ approval: Approval | null; authorization: Authorization }> {
+    const { ctx } = this.deps;
+    const limits = await ctx.storage.transaction((tx) => getLimits(tx, attempt.principal.userId));
     const decision = decidePolicy({
       amount: quote.price,
+      currency: quote.currency,
       refundable: quote.refundable,
       // What the human types to approve an irreversible purchase: the exact name, else the service.
       itemName: findings.nameOffered ?? findings.nameAsked ?? attempt.request.service,
       intentWarnings: findings.warnings,
+      autoApproveBelow: { amount: limits.auto_approve_below, currency: limits.currency },
     });
-    if (decision.action === 'go') return null;
+    if (decision.action === 'go') return { approval: null, authorization: decision.authorization };
     const { principal, provider, service, project, request } = attempt;
     const planHash = canonicalHash({
       project: project.id,
@@ -180,8 +194,8 @@ export class Provisioner {
       price: quote.price,
       currency: quote.currency,
     });
-    return gateOnApproval(
-      this.deps.ctx,
+    const approval = await gateOnApproval(
+      ctx,
       {
         userId: principal.userId,
         kind: 'purchase',
@@ -204,9 +218,11 @@ export class Provisioner {
       // Tentative until the resource is recorded: a rerun of this very request after a crash may use it.
       'tentative',
     );
+    return { approval, authorization: { authorized_by: 'approval', approval_id: approval.id } };
   }
 
-  private async buy(attempt: Attempt, quote: Quote, approval: Approval | null): Promise<ProvisionRecord> {
+  /** Buys what was quoted and records the resource; answers its id. */
+  private async buy(attempt: Attempt, quote: Quote, approval: Approval | null): Promise<string> {
     const { principal, provider, service, project, request } = attempt;
     const { ctx } = this.deps;
     // The orchestrator's own terms as well as the provider's: after a new version (init asked for an older
@@ -236,7 +252,7 @@ export class Provisioner {
     );
     if (approval) await settleApproval(ctx.storage, approval.id);
     await this.deps.inflight.forget(principal.userId, request.idempotency_key);
-    return { resource_id: resource.id };
+    return resource.id;
   }
 
   /**
@@ -308,7 +324,8 @@ export class Provisioner {
         subject: resource.id,
         price: resource.price,
         result: 'ok',
-        details,
+        // Why no human approved it, when none did (S5): `projects audit` shows the rule and its threshold.
+        details: { ...details, ...record.authorization },
         now: this.deps.ctx.now(),
       });
       return record;
