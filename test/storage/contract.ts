@@ -95,6 +95,17 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
         expect(found[1]).toBeUndefined();
       });
 
+      it('refuses a unit opened on the storage from inside another unit', async () => {
+        const kept = token();
+        await storage.transaction(async (tx) => {
+          await tx.ledger.insertToken(kept);
+          await expect(storage.transaction(async () => 'never')).rejects.toThrow(/tx\.transaction/);
+        });
+        expect(await storage.transaction((tx) => tx.ledger.findToken(kept.id))).toMatchObject({
+          id: kept.id,
+        });
+      });
+
       it('serializes concurrent check-then-write units: 40 reservations of 10 against a cap of 100', async () => {
         const attempts = await Promise.all(
           Array.from({ length: 40 }, () =>

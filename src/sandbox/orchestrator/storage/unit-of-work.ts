@@ -32,7 +32,8 @@ import type {
  *   for the whole unit, and a backend that retries serialization failures may run `work` more than once,
  *   so it must have no effect outside `tx` before it returns.
  * - `tx.transaction(inner)` nests: `inner` commits with the outer unit, and a throw out of `inner` rolls
- *   back only `inner`'s writes (a savepoint), so a caller may catch it and go on.
+ *   back only `inner`'s writes (a savepoint), so a caller may catch it and go on. Opening a unit on the
+ *   storage itself from inside a unit is refused (it could not be part of the outer one).
  */
 export interface OrchestratorStorage {
   transaction<T>(work: (tx: OrchestratorTx) => Promise<T>): Promise<T>;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Db } from '../../../db.js';
 import type { OrchestratorStorage, OrchestratorTx } from '../unit-of-work.js';
 import { SqliteAuditRepository } from './audit.js';
@@ -30,12 +31,18 @@ import {
 class SqliteStorage implements OrchestratorStorage {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly tx: SqliteTx;
+  /** Set while a unit's work runs, to catch a unit opened from inside another one. */
+  private readonly inUnit = new AsyncLocalStorage<true>();
 
   constructor(private readonly db: Db) {
     this.tx = new SqliteTx(db);
   }
 
   transaction<T>(work: (tx: OrchestratorTx) => Promise<T>): Promise<T> {
+    // It would queue behind the unit it runs in and wait forever: nesting goes through `tx.transaction`.
+    if (this.inUnit.getStore()) {
+      return Promise.reject(new Error('a unit of work was opened inside another; use tx.transaction'));
+    }
     const unit = this.queue.then(() => this.run(work));
     this.queue = unit.catch(() => undefined);
     return unit;
@@ -44,7 +51,7 @@ class SqliteStorage implements OrchestratorStorage {
   private async run<T>(work: (tx: OrchestratorTx) => Promise<T>): Promise<T> {
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      const result = await work(this.tx);
+      const result = await this.inUnit.run(true, () => work(this.tx));
       this.db.exec('COMMIT');
       return result;
     } catch (error) {
