@@ -149,12 +149,13 @@ async function shipBatch(
   const missing = await withRetries(() => client.missing(manifest), CONTENT_ADDRESSED);
   const todo = missing.filter((sha256) => !claimed.has(sha256));
   for (const sha256 of todo) claimed.add(sha256);
+  const sending = new Set(todo);
   const small = todo.flatMap((sha256) => {
     const bytes = batch.bytes.get(sha256);
     return bytes ? [{ sha256, bytes }] : [];
   });
   if (small.length > 0) await withRetries(() => client.putBlobBatch(small), CONTENT_ADDRESSED);
-  const large = batch.files.filter((file) => todo.includes(file.sha256) && !batch.bytes.has(file.sha256));
+  const large = batch.files.filter((file) => sending.has(file.sha256) && !batch.bytes.has(file.sha256));
   for (const file of new Map(large.map((f) => [f.sha256, f])).values()) {
     await withRetries(
       () => client.putBlob(file.sha256, file.size, () => createReadStream(file.absolute)),
