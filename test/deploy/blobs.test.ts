@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeployClient } from '../../src/client/deploy-client.js';
+import { DeployClient } from '../../src/client/deploy-client.js';
 import { BLOB_BATCH_TYPE } from '../../src/protocol/deploy.js';
-import { type DeploySandbox, hostOf, hostRequest, startDeploySandbox } from './helpers.js';
+import { migrate, openDatabase } from '../../src/sandbox/db.js';
+import { createEdgeDeployModule } from '../../src/sandbox/providers/edge/deploy/module.js';
+import { DEPLOY_MIGRATIONS } from '../../src/sandbox/providers/edge/deploy/store.js';
+import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { type DeploySandbox, hostOf, hostRequest, PUBLISH_SECRET, startDeploySandbox } from './helpers.js';
+import { MemoryHosting } from './hosting.js';
 
 /** The blob store's uploads over real HTTP: what it refuses, and that a refused upload leaves nothing. */
 
@@ -204,5 +210,66 @@ describe('blobs stored loose by earlier versions', () => {
     } finally {
       await legacy.close();
     }
+  });
+});
+
+describe('the blob index', () => {
+  it('survives a restart of the server', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'projects-deploy-restart-'));
+    const hosting = new MemoryHosting();
+    const { token } = hosting.addSite('restarted');
+    const start = () =>
+      startSandbox({
+        dataDir,
+        port: 0,
+        modules: [createEdgeDeployModule(hosting, { publishSecret: PUBLISH_SECRET })],
+        log: () => {},
+      });
+    const clientOf = (sandbox: RunningSandbox) =>
+      new DeployClient({ url: `${sandbox.url}/providers/edge/deploy`, token });
+    try {
+      const first = await start();
+      const contents = ['kept across restarts', 'and this one'];
+      await clientOf(first).putBlobBatch(contents.map((c) => ({ sha256: sha(c), bytes: Buffer.from(c) })));
+      await first.close();
+      const second = await start();
+      try {
+        const client = clientOf(second);
+        const files = manifestOf(contents);
+        expect(await client.missing(files)).toEqual([]);
+        const deployment = await client.create({ files });
+        const port = Number(new URL(second.url).port);
+        expect((await hostRequest(port, hostOf(deployment.url), '/f1.txt')).body).toBe('and this one');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('moves per-blob rows of the first pack format into per-pack rows', () => {
+    const db = openDatabase(':memory:');
+    migrate(db, 'provider:edge:deploy', DEPLOY_MIGRATIONS.slice(0, 2));
+    const insert = db.prepare('INSERT INTO deploy_blobs (sha256, pack, start, size) VALUES (?, ?, ?, ?)');
+    insert.run('a'.repeat(64), 'one.pack', 0, 5);
+    insert.run('b'.repeat(64), 'one.pack', 5, 7);
+    insert.run('c'.repeat(64), 'two.pack', 0, 3);
+    migrate(db, 'provider:edge:deploy', DEPLOY_MIGRATIONS);
+    const rows = db.prepare('SELECT name, blobs FROM deploy_packs ORDER BY name').all() as {
+      name: string;
+      blobs: string;
+    }[];
+    expect(rows.map((row) => [row.name, JSON.parse(row.blobs)])).toEqual([
+      [
+        'one.pack',
+        [
+          ['a'.repeat(64), 0, 5],
+          ['b'.repeat(64), 5, 7],
+        ],
+      ],
+      ['two.pack', [['c'.repeat(64), 0, 3]]],
+    ]);
+    db.close();
   });
 });

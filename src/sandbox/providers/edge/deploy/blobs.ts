@@ -22,6 +22,14 @@ import { type BlobEntry, BlobStreamParser, type IndexedBlob } from './blob-strea
 
 const fsyncAsync = promisify(fsync);
 
+/** A pack's index as stored: `[sha256, start, size]` per blob. */
+type PackIndex = readonly (readonly [string, number, number])[];
+
+interface PackRow {
+  name: string;
+  blobs: string;
+}
+
 /** Where a stored blob's bytes are: a range of one pack file. */
 export interface BlobLocation {
   pack: string;
@@ -32,21 +40,20 @@ export interface BlobLocation {
 /**
  * Content-addressed blob store of the serving side. Blobs are appended to pack files under `<root>/packs`
  * — one file per upload request, not one per blob, like git's packfiles: creating 10,000 small files cost a
- * first deploy more than everything else together — and located through the `deploy_blobs` index in the
- * sandbox database.
+ * first deploy more than everything else together. Each pack's index (hash → offset and size of each blob)
+ * is one row of `deploy_packs` in the sandbox database; all of them are loaded into a map at start (about
+ * 150 bytes of memory per blob), which answers every lookup.
  *
  * A pack is written to a temporary file while every blob in it is hashed, and moved into place and indexed
- * (one transaction) only once the whole upload arrived and every blob matched its hash. So a blob the index
+ * (one row) only once the whole upload arrived and every blob matched its hash. So a blob the index
  * names is always complete and verified — which is what lets the manifest step skip it — and a refused or
  * interrupted upload leaves nothing behind but a temporary file, removed at once or at the next start.
  */
 export class BlobStore {
   readonly #packs: string;
   readonly #tmp: string;
-  readonly #db: Db;
-  readonly #locate;
-  readonly #insert;
-  readonly #stored;
+  readonly #index = new Map<string, BlobLocation>();
+  readonly #insertPack;
   /** Which of an upload's blobs to keep: those not stored yet (the parser keeps each hash once). */
   readonly #plan = (entries: readonly BlobEntry[]): Set<string> =>
     new Set(this.missing(entries.map((entry) => entry.sha256)));
@@ -58,17 +65,23 @@ export class BlobStore {
     rmSync(this.#tmp, { recursive: true, force: true });
     mkdirSync(this.#tmp, { recursive: true });
     mkdirSync(this.#packs, { recursive: true });
-    this.#db = db;
-    this.#locate = db.prepare('SELECT pack, start, size FROM deploy_blobs WHERE sha256 = ?');
-    this.#insert = db.prepare(
-      'INSERT OR IGNORE INTO deploy_blobs (sha256, pack, start, size) VALUES (?, ?, ?, ?)',
-    );
-    // Asks which are stored, not which are missing: SQLite answers an IN list from a JSON array several
-    // times faster than a NOT EXISTS per element when most are absent, as on a first deploy.
-    this.#stored = db
-      .prepare('SELECT sha256 FROM deploy_blobs WHERE sha256 IN (SELECT value FROM json_each(?))')
-      .pluck();
+    this.#insertPack = db.prepare('INSERT INTO deploy_packs (name, blobs) VALUES (?, ?)');
+    for (const row of db.prepare('SELECT name, blobs FROM deploy_packs').iterate() as Iterable<PackRow>) {
+      this.#load(row.name, JSON.parse(row.blobs) as PackIndex);
+    }
     this.#adoptLooseBlobs(root);
+  }
+
+  /** Adds a pack's blobs to the map; a blob also held by an earlier pack (two racing uploads) stays there. */
+  #load(pack: string, blobs: PackIndex): void {
+    for (const [sha256, start, size] of blobs) {
+      if (!this.#index.has(sha256)) this.#index.set(sha256, { pack, start, size });
+    }
+  }
+
+  #addPack(pack: string, blobs: PackIndex): void {
+    this.#insertPack.run(pack, JSON.stringify(blobs));
+    this.#load(pack, blobs);
   }
 
   /**
@@ -81,7 +94,7 @@ export class BlobStore {
       for (const name of readdirSync(join(root, shard)).filter((file) => SHA256_PATTERN.test(file))) {
         const pack = `${name}.pack`;
         renameSync(join(root, shard, name), join(this.#packs, pack));
-        this.#insert.run(name, pack, 0, statSync(join(this.#packs, pack)).size);
+        this.#addPack(pack, [[name, 0, statSync(join(this.#packs, pack)).size]]);
       }
       rmSync(join(root, shard), { recursive: true, force: true });
     }
@@ -89,17 +102,15 @@ export class BlobStore {
 
   /** The hashes of `hashes` not stored yet, each once, in their first order. */
   missing(hashes: readonly string[]): string[] {
-    const unique = [...new Set(hashes)];
-    const stored = new Set(this.#stored.all(JSON.stringify(unique)) as string[]);
-    return unique.filter((hash) => !stored.has(hash));
+    return [...new Set(hashes)].filter((hash) => !this.#index.has(hash));
   }
 
   has(sha256: string): boolean {
-    return this.#locate.get(sha256) !== undefined;
+    return this.#index.has(sha256);
   }
 
   #location(sha256: string): BlobLocation {
-    const location = this.#locate.get(sha256) as BlobLocation | undefined;
+    const location = this.#index.get(sha256);
     if (!location) throw new ProjectsError('NOT_FOUND', `blob ${sha256} is not stored`, { httpStatus: 404 });
     return location;
   }
@@ -171,13 +182,14 @@ export class BlobStore {
     }
   }
 
-  /** Moves a complete, verified pack into place, then indexes its blobs in one transaction. */
+  /** Moves a complete, verified pack into place, then indexes its blobs. */
   #commit(temp: string, kept: readonly IndexedBlob[]): void {
     const pack = `${randomBytes(12).toString('hex')}.pack`;
     renameSync(temp, join(this.#packs, pack));
-    this.#db.transaction(() => {
-      for (const blob of kept) this.#insert.run(blob.sha256, pack, blob.start, blob.size);
-    })();
+    this.#addPack(
+      pack,
+      kept.map((blob) => [blob.sha256, blob.start, blob.size]),
+    );
   }
 }
 

@@ -53,13 +53,19 @@ export const DEPLOY_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX deploy_domains_site ON deploy_domains (site_id);`,
-  // Blobs live in pack files (see blobs.ts); this index says where.
+  // Blobs live in pack files (see blobs.ts); this index said where, until the next migration.
   `CREATE TABLE deploy_blobs (
      sha256 TEXT PRIMARY KEY,
      pack TEXT NOT NULL,
      start INTEGER NOT NULL,
      size INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // One index row per pack (its blobs as JSON [[sha256, start, size], …]) instead of one per blob: writing
+  // 10,000 rows with random keys cost a first deploy more than hashing it. Lookups use a map held in memory.
+  `CREATE TABLE deploy_packs (name TEXT PRIMARY KEY, blobs TEXT NOT NULL);
+   INSERT INTO deploy_packs (name, blobs)
+     SELECT pack, json_group_array(json_array(sha256, start, size)) FROM deploy_blobs GROUP BY pack;
+   DROP TABLE deploy_blobs;`,
 ];
 
 export interface DeploymentRow {
