@@ -86,6 +86,7 @@ export interface IdentityStore {
 
   findUser(id: string): Promise<User | undefined>;
 
+  /** A server key (e.g. the CSRF key), created with `create` on first use and kept across restarts. */
   key(name: string, create: () => string): Promise<string>;
 
   createSession(
@@ -114,6 +115,7 @@ export interface IdentityStore {
 
   findOAuthToken(hash: string): Promise<OAuthTokenRow | undefined>;
 
+  /** Marks a refresh token used; false when it already was (a reuse, seen atomically). */
   rotateRefreshToken(hash: string, now: number): Promise<boolean>;
 
   insertDeviceCode(code: Omit<DeviceCode, 'lastPolledAt' | 'status' | 'userId'>, now: number): Promise<void>;
@@ -124,6 +126,7 @@ export interface IdentityStore {
 
   recordDevicePoll(deviceCodeHash: string, now: number, intervalSeconds: number): Promise<void>;
 
+  /** Moves a device code from `from` to `to`; false when another request changed it first. */
   transitionDeviceCode(
     deviceCodeHash: string,
     from: DeviceStatus,
@@ -135,6 +138,7 @@ export interface IdentityStore {
 
   findAuthCode(hash: string): Promise<AuthCode | undefined>;
 
+  /** Spends an authorization code; false when it was already spent (a replay). */
   useAuthCode(hash: string, grantId: string, now: number): Promise<boolean>;
 
   insertApiToken(token: Omit<ApiToken, 'lastUsedAt' | 'revokedAt'> & { hash: string }): Promise<void>;
@@ -145,6 +149,7 @@ export interface IdentityStore {
 
   touchApiToken(id: string, now: number): Promise<void>;
 
+  /** Revokes one of the user's tokens; false when no such live token exists. */
   revokeApiToken(id: string, userId: string, now: number): Promise<boolean>;
 
   acceptTerms(userId: string, party: string, version: string, now: number): Promise<void>;
@@ -153,6 +158,7 @@ export interface IdentityStore {
 
   insertPaymentMethod(userId: string, method: PaymentMethod): Promise<void>;
 
+  /** The user's payment methods, newest (the default) first. */
   listPaymentMethods(userId: string): Promise<PaymentMethod[]>;
 }
 

@@ -178,7 +178,6 @@ export class SqliteIdentityStore implements IdentityStore {
     );
   }
 
-  /** Marks a refresh token used; false when it already was (a reuse, seen atomically). */
   async rotateRefreshToken(hash: string, now: number): Promise<boolean> {
     return (
       this.db
@@ -240,7 +239,6 @@ export class SqliteIdentityStore implements IdentityStore {
       .run(now, intervalSeconds, deviceCodeHash);
   }
 
-  /** Moves a device code from `from` to `to`; false when another request changed it first. */
   async transitionDeviceCode(
     deviceCodeHash: string,
     from: DeviceStatus,
@@ -291,7 +289,6 @@ export class SqliteIdentityStore implements IdentityStore {
     return row && { ...row, scopes: parseScopes(row.scopes) };
   }
 
-  /** Spends an authorization code; false when it was already spent (a replay). */
   async useAuthCode(hash: string, grantId: string, now: number): Promise<boolean> {
     return (
       this.db
@@ -340,7 +337,6 @@ export class SqliteIdentityStore implements IdentityStore {
     this.db.prepare('UPDATE identity_api_tokens SET last_used_at = ? WHERE id = ?').run(now, id);
   }
 
-  /** Revokes one of the user's tokens; false when no such live token exists. */
   async revokeApiToken(id: string, userId: string, now: number): Promise<boolean> {
     return (
       this.db
@@ -390,7 +386,6 @@ export class SqliteIdentityStore implements IdentityStore {
       );
   }
 
-  /** The user's payment methods, newest (the default) first. */
   async listPaymentMethods(userId: string): Promise<PaymentMethod[]> {
     const rows = this.db
       .prepare(
