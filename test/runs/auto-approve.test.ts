@@ -93,6 +93,10 @@ describe('auto-approving refundable purchases below a threshold', () => {
     expect(await page.textContent('#status')).toBe('approved');
     const decided = await sandbox.api<Approval>('GET', `/v1/approvals/${approvalId}`, undefined, agent);
     expect(decided.body).toMatchObject({ kind: 'budget_raise', decided_via: 'web' });
+    // It grants no more room to spend, only fewer questions: the human is told exactly that.
+    expect(decided.body.warnings).toEqual([
+      expect.stringContaining('at or below $20.00 will go through without asking anyone'),
+    ]);
     expect(await threshold()).toBe(2000);
   });
 

@@ -134,12 +134,16 @@ function describeRaise(current: Limits, raise: UpdateBudgetRequest): string {
   return `Raise spend limits: ${parts.join('; ')}`;
 }
 
-/** What a human should weigh before approving this raise. */
+/** What a human should weigh before approving this raise: more room to spend, fewer questions, or both. */
 function raiseWarnings(current: Limits, raise: UpdateBudgetRequest): string[] {
-  const warnings = ['Agents and CI tokens of this account can spend up to the new limits without asking.'];
-  if (raise.auto_approve_below !== undefined) {
+  const { auto_approve_below: autoApprove, ...spendLimits } = raise;
+  const warnings: string[] = [];
+  if (!isEmpty(spendLimits)) {
+    warnings.push('Agents and CI tokens of this account can spend up to the new limits without asking.');
+  }
+  if (autoApprove !== undefined) {
     warnings.push(
-      `Refundable purchases quoted at or below ${formatMoney(raise.auto_approve_below, current.currency)} ` +
+      `Refundable purchases quoted at or below ${formatMoney(autoApprove, current.currency)} ` +
         'will go through without asking anyone (non-refundable ones and look-alike names still ask).',
     );
   }
