@@ -10,7 +10,8 @@ import type { Limits } from '../../../protocol/money.js';
 
 export type TokenStatus = 'active' | 'captured' | 'revoked';
 
-export interface PaymentTokenRecord {
+/** What a payment token is bound to (DESIGN.md §2.3): one user, provider, ceiling, currency and expiry. */
+interface PaymentTokenBinding {
   id: string;
   user_id: string;
   project_id: string | null;
@@ -18,22 +19,17 @@ export interface PaymentTokenRecord {
   provider_id: string;
   max_amount: number;
   currency: string;
-  status: TokenStatus;
   expires_at: number;
+}
+
+export interface PaymentTokenRecord extends PaymentTokenBinding {
+  status: TokenStatus;
   revoke_reason: string | null;
 }
 
-export interface NewPaymentToken {
-  id: string;
-  user_id: string;
-  project_id: string | null;
-  run_id: string | null;
-  provider_id: string;
-  max_amount: number;
-  currency: string;
+export interface NewPaymentToken extends PaymentTokenBinding {
   description: string | null;
   created_at: number;
-  expires_at: number;
 }
 
 export interface CaptureRecord {
@@ -151,19 +147,21 @@ export interface IdempotencyRecord {
   locked_until: number;
 }
 
+export interface IdempotencyClaim {
+  scope: string;
+  key: string;
+  requestHash: string;
+  lockedUntil: number;
+  now: number;
+  expiresAt: number;
+}
+
 export interface IdempotencyRepository {
   /** Forgets keys whose retention ended before `now`. */
   purgeExpired(now: number): Promise<void>;
   find(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
   /** Inserts an in-progress claim, or renews the lease of the existing one. */
-  claim(input: {
-    scope: string;
-    key: string;
-    requestHash: string;
-    lockedUntil: number;
-    now: number;
-    expiresAt: number;
-  }): Promise<void>;
+  claim(input: IdempotencyClaim): Promise<void>;
   complete(scope: string, key: string, result: unknown): Promise<void>;
   /** Deletes an in-progress claim (a finished one stays). */
   release(scope: string, key: string): Promise<void>;

@@ -139,6 +139,15 @@ export interface ApprovalRecord {
   consumed_at: string | null;
 }
 
+/** Who decided an approval, how (web page or typed at a terminal), when, and why. */
+export interface ApprovalDecision {
+  status: 'approved' | 'denied';
+  by: string;
+  via: 'web' | 'cli';
+  at: string;
+  reason: string | null;
+}
+
 export interface ApprovalRepository {
   insert(approval: ApprovalRecord): Promise<void>;
   find(userId: string, id: string): Promise<ApprovalRecord | undefined>;
@@ -158,14 +167,5 @@ export interface ApprovalRepository {
   settle(id: string): Promise<void>;
   release(id: string): Promise<void>;
   /** Records a decision on a pending approval; false when it was no longer pending. */
-  decide(
-    id: string,
-    decision: {
-      status: 'approved' | 'denied';
-      by: string;
-      via: 'web' | 'cli';
-      at: string;
-      reason: string | null;
-    },
-  ): Promise<boolean>;
+  decide(id: string, decision: ApprovalDecision): Promise<boolean>;
 }

@@ -8,6 +8,7 @@ import type {
   FreezeRepository,
   GateRecord,
   GateRepository,
+  IdempotencyClaim,
   IdempotencyRecord,
   IdempotencyRepository,
   LedgerRepository,
@@ -279,14 +280,7 @@ export class SqliteIdempotencyRepository implements IdempotencyRepository {
     return row && { ...row, result: JSON.parse(row.result ?? 'null') };
   }
 
-  async claim(input: {
-    scope: string;
-    key: string;
-    requestHash: string;
-    lockedUntil: number;
-    now: number;
-    expiresAt: number;
-  }): Promise<void> {
+  async claim(input: IdempotencyClaim): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO money_idempotency (scope, key, request_hash, state, result, locked_until, created_at, expires_at)

@@ -3,6 +3,7 @@ import type { Db } from '../../../db.js';
 import type {
   AccountLinkRecord,
   AccountRepository,
+  ApprovalDecision,
   ApprovalRecord,
   ApprovalRepository,
   InflightRepository,
@@ -311,16 +312,7 @@ export class SqliteApprovalRepository implements ApprovalRepository {
       .run(id);
   }
 
-  async decide(
-    id: string,
-    decision: {
-      status: 'approved' | 'denied';
-      by: string;
-      via: 'web' | 'cli';
-      at: string;
-      reason: string | null;
-    },
-  ): Promise<boolean> {
+  async decide(id: string, decision: ApprovalDecision): Promise<boolean> {
     const { changes } = this.db
       .prepare(
         `UPDATE runs_approvals SET status = @status, decided_by = @by, decided_via = @via, decided_at = @at,
