@@ -37,6 +37,10 @@ async function serve() {
     modules: [createEdgeDeployModule(hosting, { publishSecret: randomBytes(16).toString('hex') })],
   });
   process.send({ url: sandbox.url });
+  // The client asks for the server's CPU time around the first deploy.
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
+  });
   process.on('disconnect', () => sandbox.close().then(() => process.exit(0)));
 }
 
@@ -61,6 +65,23 @@ function timed(fn) {
   return value instanceof Promise
     ? value.then((result) => ({ ms: performance.now() - started, result }))
     : { ms: performance.now() - started, result: value };
+}
+
+/** CPU milliseconds (user + system) between two `process.cpuUsage()` readings. */
+function cpuMs(before, after) {
+  return (after.user - before.user + after.system - before.system) / 1000;
+}
+
+function serverCpu(server) {
+  return new Promise((resolve) => {
+    const answer = (message) => {
+      if (!message.cpu) return;
+      server.off('message', answer);
+      resolve(message.cpu);
+    };
+    server.on('message', answer);
+    server.send('cpu');
+  });
 }
 
 function sha256sum(root) {
@@ -91,7 +112,11 @@ async function main() {
     const { DeployClient } = await import(new URL('client/deploy-client.js', dist).href);
     const { deployDirectory } = await import(new URL('client/deploy.js', dist).href);
     const client = new DeployClient({ url: `${url}/providers/edge/deploy`, token });
+    const serverBefore = await serverCpu(server);
+    const clientBefore = process.cpuUsage();
     const first = await timed(() => deployDirectory({ dir: site, client }));
+    const clientMs = cpuMs(clientBefore, process.cpuUsage());
+    const serverMs = cpuMs(serverBefore, await serverCpu(server));
     if (first.result.files !== files || first.result.uploaded !== files) {
       throw new Error(
         `expected ${files} files uploaded, got ${first.result.uploaded} of ${first.result.files}`,
@@ -115,6 +140,9 @@ async function main() {
     );
     console.log(
       `| redeploy, one file changed (1 uploaded) | ${second.ms.toFixed(0)} | ${(second.ms / baselineMs).toFixed(2)}x | |`,
+    );
+    console.log(
+      `\nCPU time of the first deploy: client ${clientMs.toFixed(0)} ms, server ${serverMs.toFixed(0)} ms.`,
     );
   } finally {
     server.disconnect();
