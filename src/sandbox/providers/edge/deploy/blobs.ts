@@ -42,7 +42,7 @@ export interface BlobLocation {
  * — one file per upload request, not one per blob, like git's packfiles: creating 10,000 small files cost a
  * first deploy more than everything else together. Each pack's index (hash → offset and size of each blob)
  * is one row of `deploy_packs` in the sandbox database; all of them are loaded into a map at start (about
- * 150 bytes of memory per blob), which answers every lookup.
+ * 170 bytes of memory per blob), which answers every lookup.
  *
  * A pack is written to a temporary file while every blob in it is hashed, and moved into place and indexed
  * (one row) only once the whole upload arrived and every blob matched its hash. So a blob the index
