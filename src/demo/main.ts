@@ -158,8 +158,10 @@ class HumanInBrowser {
 
   private async approve(url: string): Promise<void> {
     const page = await this.signedIn(url);
-    const asked = await page.textContent('#name-asked').catch(() => null);
-    const offered = await page.textContent('#name-offered').catch(() => null);
+    // Only a purchase shows the names side by side; `page.$` does not wait for an element that never comes
+    // (textContent would wait its full timeout on a publication's page).
+    const asked = (await page.$('#name-asked')) ? await page.textContent('#name-asked') : null;
+    const offered = (await page.$('#name-offered')) ? await page.textContent('#name-offered') : null;
     const price = await page.textContent('#price');
     const what = offered
       ? `${offered} for ${price} (asked for ${asked})`
