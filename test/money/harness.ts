@@ -61,7 +61,7 @@ const testPurchases: SandboxModule = {
   async register(app, ctx) {
     app.post<{ Body: IssueBody }>('/test/issue', async (request) => {
       const body = request.body;
-      return issuePaymentToken(ctx.storage, {
+      return issuePaymentToken(ctx, {
         userId: body.userId,
         actor: `token:tok_${body.userId}`,
         projectId: body.projectId ?? 'prj_test',

@@ -43,7 +43,7 @@ describe('money in the composed sandbox', () => {
       (entry) => entry.id === 'data',
     );
     expect(provider).toBeDefined();
-    const issued = await issuePaymentToken(sandbox.storage, {
+    const issued = await issuePaymentToken(sandbox.context, {
       userId: sandbox.user.id,
       actor: `human:${sandbox.user.email}`,
       projectId: 'prj_composed',

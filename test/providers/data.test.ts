@@ -100,7 +100,7 @@ describe('data provider: KV store over HTTP', () => {
   it('bills the paid tier monthly through the orchestrator, and removal stops the billing', async () => {
     const quote = await client.quote({ service_id: 'kv:pro', configuration: {} });
     expect(quote).toMatchObject({ price: 900, billing: 'recurring', interval: 'month', refundable: false });
-    const { token } = await issuePaymentToken(sandbox.storage, {
+    const { token } = await issuePaymentToken(sandbox.context, {
       userId: sandbox.user.id,
       actor: `human:${sandbox.user.email}`,
       projectId: null,

@@ -31,7 +31,7 @@ describe('edge provider: domains, zones, sites', () => {
     client.quote({ service_id: 'registrar:domain', configuration: { name } });
   const paymentToken = async (maxAmount: number, key: string) =>
     (
-      await issuePaymentToken(sandbox.storage, {
+      await issuePaymentToken(sandbox.context, {
         userId: sandbox.user.id,
         actor: `human:${sandbox.user.email}`,
         projectId: null,

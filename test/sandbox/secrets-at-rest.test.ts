@@ -7,6 +7,7 @@ import { createKeyFile } from '../../src/credentials/cipher.js';
 import type { ProvisionResponse } from '../../src/protocol/orchestrator.js';
 import { openDatabase, sandboxDatabasePath } from '../../src/sandbox/db.js';
 import { SERVER_KEYS } from '../../src/sandbox/orchestrator/identity/auth.js';
+import { PAYMENT_TOKEN_KEY } from '../../src/sandbox/orchestrator/money/tokens.js';
 import { ACCOUNT_TOKENS } from '../../src/sandbox/orchestrator/runs/accounts.js';
 import { RESOURCE_CREDENTIALS } from '../../src/sandbox/orchestrator/runs/resources.js';
 import { readProviderSecrets } from '../../src/sandbox/provider-secrets.js';
@@ -105,6 +106,12 @@ describe('secrets at rest in sandbox.db', () => {
       value: string;
     };
     issued.set('the CSRF key', running.context.secrets.open(csrf.value, SERVER_KEYS));
+    const tokenKey = running.db
+      .prepare(`SELECT value FROM money_keys WHERE name = 'payment_token'`)
+      .get() as {
+      value: string;
+    };
+    issued.set('the payment-token key', running.context.secrets.open(tokenKey.value, PAYMENT_TOKEN_KEY));
     expect([...issued.keys()]).toEqual(
       expect.arrayContaining([
         'data/kv:starter KV_REST_API_TOKEN',
@@ -113,6 +120,7 @@ describe('secrets at rest in sandbox.db', () => {
         'edge/registrar:domain EDGE_DOMAIN_TRANSFER_AUTH_CODE',
         'edge signing secret',
         'the CSRF key',
+        'the payment-token key',
       ]),
     );
     // Both providers linked an account, whose tokens the orchestrator keeps (sealed) to call them again.

@@ -23,7 +23,7 @@ import { assertNotFrozen, freezeUser, getFreezeState } from './freeze.js';
 import { applyGatesOnApproval, requestLimitRaise, requestUnfreeze } from './gates.js';
 import { keepRawJsonBodies, rawBody } from './http.js';
 import { getLimits } from './limits.js';
-import { capturePayment } from './tokens.js';
+import { capturePayment, PAYMENT_TOKEN_KEY } from './tokens.js';
 
 export const PROVIDER_HEADER = 'projects-provider';
 
@@ -40,6 +40,7 @@ export function moneyModule(options: MoneyModuleOptions): SandboxModule {
   return {
     name: 'orchestrator:money',
     migrations: MONEY_MIGRATIONS,
+    sealedColumns: [PAYMENT_TOKEN_KEY],
     prefix: '',
     async register(app, ctx) {
       keepRawJsonBodies(app);
@@ -87,7 +88,7 @@ function registerCaptures(app: FastifyInstance, ctx: SandboxContext, options: Mo
   app.post('/v1/provider/captures', async (request) => {
     const providerId = signingProvider(request, options, replayGuard);
     const capture = parseWith(CaptureRequestSchema, request.body, 'capture');
-    return capturePayment(ctx.storage, providerId, capture, ctx.now());
+    return capturePayment(ctx, providerId, capture, ctx.now());
   });
 }
 

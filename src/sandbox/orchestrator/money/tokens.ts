@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { CaptureRequest, CaptureResponse } from '../../../protocol/money.js';
+import type { SandboxContext } from '../../context.js';
+import type { SealedColumn, SecretBox } from '../../secret-box.js';
 import { type AuditInput, appendAudit } from '../audit/chain.js';
 import { newId } from '../runs/ids.js';
 import type { OrchestratorStorage, OrchestratorTx } from '../storage/unit-of-work.js';
@@ -22,11 +24,17 @@ import type { PaymentTokenRecord } from './repository.js';
  * capturing converts the reservation into a charge of the captured amount and releases the rest. Both are
  * one unit of work each (checks, write and audit event together), so limits hold under any concurrency.
  *
- * The token handed to a provider is `<id>_<mac>`: the MAC (HMAC of the id under a key kept in the database)
- * makes it unguessable without storing the bearer value itself, and lets an idempotent replay of an issue
- * hand back the same token.
+ * The token handed to a provider is `<id>_<mac>`: the MAC (HMAC of the id under a key kept in the database,
+ * sealed like every other secret the sandbox keeps) makes it unguessable without storing the bearer value
+ * itself, and lets an idempotent replay of an issue hand back the same token.
  */
 export const DEFAULT_TOKEN_TTL_MINUTES = 15;
+
+/** The MAC key of payment tokens; created in clear by the first migration, sealed at start since. */
+export const PAYMENT_TOKEN_KEY: SealedColumn = { table: 'money_keys', column: 'value' };
+
+/** What issuing and capturing need: the storage, and the secret box that opens the MAC key. */
+export type MoneyContext = Pick<SandboxContext, 'storage' | 'secrets'>;
 
 export interface IssuePaymentTokenInput {
   userId: string;
@@ -56,16 +64,19 @@ export interface IssuedPaymentToken {
   replayed: boolean;
 }
 
-async function tokenMac(tx: OrchestratorTx, id: string): Promise<string> {
-  return createHmac('sha256', Buffer.from(await tx.ledger.tokenKey(), 'hex'))
-    .update(id)
-    .digest('hex');
+async function tokenMac(tx: OrchestratorTx, secrets: SecretBox, id: string): Promise<string> {
+  const key = secrets.open(await tx.ledger.tokenKey(), PAYMENT_TOKEN_KEY);
+  return createHmac('sha256', Buffer.from(key, 'hex')).update(id).digest('hex');
 }
 
-async function findToken(tx: OrchestratorTx, value: string): Promise<PaymentTokenRecord | undefined> {
+async function findToken(
+  tx: OrchestratorTx,
+  secrets: SecretBox,
+  value: string,
+): Promise<PaymentTokenRecord | undefined> {
   const match = /^(spt_[0-9a-f]{32})_([0-9a-f]{64})$/.exec(value);
   if (!match?.[1] || !match[2]) return undefined;
-  const expected = Buffer.from(await tokenMac(tx, match[1]), 'hex');
+  const expected = Buffer.from(await tokenMac(tx, secrets, match[1]), 'hex');
   if (!timingSafeEqual(expected, Buffer.from(match[2], 'hex'))) return undefined;
   return tx.ledger.findToken(match[1]);
 }
@@ -169,7 +180,7 @@ async function issue(
  * Throws FROZEN, BUDGET_EXCEEDED, CAP_EXCEEDED, VELOCITY_LIMITED or IDEMPOTENCY_CONFLICT.
  */
 export async function issuePaymentToken(
-  store: OrchestratorStorage,
+  { storage: store, secrets }: MoneyContext,
   input: IssuePaymentTokenInput,
 ): Promise<IssuedPaymentToken> {
   const now = input.now ?? Date.now();
@@ -181,7 +192,7 @@ export async function issuePaymentToken(
         { scope: `payment_token:${input.userId}`, key: idempotencyKey, body, now },
         (unit) => issue(unit, input, now),
       );
-      return { ...result, token: `${result.id}_${await tokenMac(tx, result.id)}`, replayed };
+      return { ...result, token: `${result.id}_${await tokenMac(tx, secrets, result.id)}`, replayed };
     });
   } catch (error) {
     await auditRefusal(store, error, {
@@ -203,11 +214,12 @@ function declined(reason: string, details: Record<string, unknown> = {}): Projec
 
 async function usableToken(
   tx: OrchestratorTx,
+  secrets: SecretBox,
   providerId: string,
   request: CaptureRequest,
   now: number,
 ): Promise<PaymentTokenRecord> {
-  const token = await findToken(tx, request.token);
+  const token = await findToken(tx, secrets, request.token);
   if (!token || token.provider_id !== providerId) throw declined('unknown payment token for this provider');
   await assertNotFrozen(tx, token.user_id);
   if (token.status === 'captured')
@@ -233,11 +245,12 @@ async function usableToken(
 
 async function charge(
   tx: OrchestratorTx,
+  secrets: SecretBox,
   providerId: string,
   request: CaptureRequest,
   now: number,
 ): Promise<Omit<CaptureResponse, 'replayed'>> {
-  const token = await usableToken(tx, providerId, request, now);
+  const token = await usableToken(tx, secrets, providerId, request, now);
   // Limits may have been lowered since the token was issued; lowering applies at once.
   await assertChargeAllowed(tx, {
     userId: token.user_id,
@@ -288,7 +301,7 @@ async function charge(
  * idempotency key: a repeat with the same body returns the first capture with `replayed: true`.
  */
 export async function capturePayment(
-  store: OrchestratorStorage,
+  { storage: store, secrets }: MoneyContext,
   providerId: string,
   request: CaptureRequest,
   now: number,
@@ -298,11 +311,11 @@ export async function capturePayment(
     const { result, replayed } = await idempotentUnit(
       store,
       { scope: `capture:${providerId}`, key: request.idempotency_key, body, now },
-      (tx) => charge(tx, providerId, request, now),
+      (tx) => charge(tx, secrets, providerId, request, now),
     );
     return { ...result, replayed };
   } catch (error) {
-    const token = await store.transaction((tx) => findToken(tx, request.token));
+    const token = await store.transaction((tx) => findToken(tx, secrets, request.token));
     await auditRefusal(store, error, {
       userId: token?.user_id ?? null,
       actor: `provider:${providerId}`,

@@ -286,7 +286,7 @@ export class Provisioner {
     const { principal, provider, project, request } = attempt;
     const { ctx } = this.deps;
     await requirePaymentMethod(ctx, principal.userId);
-    const token = await issuePaymentToken(ctx.storage, {
+    const token = await issuePaymentToken(ctx, {
       userId: principal.userId,
       actor: principal.actor,
       projectId: project.id,
