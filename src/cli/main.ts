@@ -53,7 +53,9 @@ export async function main(argv: string[], deps: MainDependencies = {}): Promise
     if (!(error instanceof CommanderError)) throw error;
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
     const factory = new Factory(io, env, cwd, early);
-    factory.output.command = commandPath(argv) || 'projects';
+    // The command words argv named, for the envelope of a usage error (`projects bogus` → `projects`).
+    const path = chain.map((spec) => spec.name).join(' ');
+    factory.output.command = path || 'projects';
     const message = error.message.replace(/^error:\s*/i, '');
     if (!early.json && error.code !== 'commander.help') return 2; // commander already explained it on stderr
     return factory.output.failure(
@@ -62,7 +64,7 @@ export async function main(argv: string[], deps: MainDependencies = {}): Promise
         error.code === 'commander.help' ? 'a subcommand is required' : message,
         {
           details: { reason: error.code.replace('commander.', '') },
-          next: [{ command: helpCommand(commandPath(argv)), why: 'see the usage' }],
+          next: [{ command: helpCommand(path), why: 'see the usage' }],
         },
       ),
     );
@@ -258,11 +260,4 @@ function optionKey(flags: string): string {
 
 function helpCommand(path: string): string {
   return path ? `projects ${path} --help` : 'projects --help';
-}
-
-/** The command words of argv, for the envelope of a usage error (`projects bogus` → `bogus`). */
-function commandPath(argv: string[]): string {
-  return commandChain(argv)
-    .map((spec) => spec.name)
-    .join(' ');
 }

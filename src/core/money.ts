@@ -15,6 +15,14 @@ export function parseUsd(input: string, flag: string): number {
   return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
 }
 
+/** A price kept as two nullable columns (amount, currency), as one value: null unless both are set. */
+export function moneyOrNull(
+  amount: number | null,
+  currency: string | null,
+): { amount: number; currency: string } | null {
+  return amount === null || currency === null ? null : { amount, currency };
+}
+
 /** `$12.34` for usd, `12.34 eur` otherwise. For humans; machine fields keep minor units. */
 export function formatMoney(amount: number, currency: string): string {
   const major = (amount / 100).toFixed(2);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SCOPES, type Scope, TOKEN_GRANTABLE_SCOPES } from './scopes.js';
-import type { SecretPrefix } from './secrets.js';
+import type { SecretPrefix } from './secret-shape.js';
 
 /**
  * Wire schemas of the orchestrator's OAuth 2.0 authorization server and its token API, shared by the

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretPrefix } from './secret-shape.js';
 
-export { SECRET_PREFIXES, SECRET_SHAPE, type SecretPrefix } from './secret-shape.js';
-
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A new random secret `<prefix>_<32 base62 chars>` (~190 bits). */

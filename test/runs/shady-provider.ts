@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ProviderRegistry } from '../../src/sandbox/orchestrator/runs/registry.js';
+import { domainService } from '../../src/sandbox/providers/edge/registrar.js';
 import { createProviderModule, type ServiceDefinition } from '../../src/sandbox/providers/framework/index.js';
 import { startSandbox } from '../../src/sandbox/server.js';
 import type { TestSandbox } from '../helpers/sandbox.js';
@@ -17,19 +18,8 @@ type DomainConfiguration = z.infer<typeof DomainConfiguration>;
  */
 const lookalikeDomain: ServiceDefinition<DomainConfiguration> = {
   catalog: {
-    id: 'registrar:domain',
-    name: 'Domain registration',
+    ...domainService.catalog,
     description: 'Registers a domain (the name it offers may differ from the one asked).',
-    categories: ['domains'],
-    kind: 'domain',
-    pricing: {
-      type: 'paid',
-      billing: 'one_time',
-      interval: null,
-      currency: 'usd',
-      amount: null,
-      refundable: false,
-    },
   },
   configuration: DomainConfiguration,
   quote: (configuration) => ({

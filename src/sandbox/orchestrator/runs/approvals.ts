@@ -1,3 +1,4 @@
+import { moneyOrNull } from '../../../core/money.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Approval, ApprovalStatus, Money } from '../../../protocol/orchestrator.js';
 import type { SandboxContext } from '../../context.js';
@@ -268,10 +269,7 @@ function toApproval(ctx: SandboxContext, record: ApprovalRecord): Approval {
     service: record.service,
     name_asked: record.name_asked,
     name_offered: record.name_offered,
-    price:
-      record.price_amount === null || record.price_currency === null
-        ? null
-        : { amount: record.price_amount, currency: record.price_currency },
+    price: moneyOrNull(record.price_amount, record.price_currency),
     billing: record.billing,
     refundable: record.refundable,
     warnings: record.warnings,

@@ -1,3 +1,4 @@
+import { moneyOrNull } from '../../../core/money.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Money, Resource } from '../../../protocol/orchestrator.js';
 import type { SealedColumn, SecretBox } from '../../secret-box.js';
@@ -112,10 +113,7 @@ function toResource(row: ResourceRecord): Resource {
     status: row.status,
     provider_resource_id: row.provider_resource_id,
     credential_names: row.credential_names,
-    price:
-      row.price_amount === null || row.price_currency === null
-        ? null
-        : { amount: row.price_amount, currency: row.price_currency },
+    price: moneyOrNull(row.price_amount, row.price_currency),
     created_at: row.created_at,
   };
 }

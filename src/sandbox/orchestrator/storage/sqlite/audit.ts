@@ -1,4 +1,5 @@
 import { canonicalJson } from '../../../../core/canonical-json.js';
+import { moneyOrNull } from '../../../../core/money.js';
 import type { AuditEvent } from '../../../../protocol/money.js';
 import type { Db } from '../../../db.js';
 import type { AuditHead, AuditListQuery, AuditRepository, StoredAuditEvent } from '../../audit/repository.js';
@@ -8,7 +9,7 @@ import type { AuditHead, AuditListQuery, AuditRepository, StoredAuditEvent } fro
 type AuditRow = Omit<StoredAuditEvent, 'price'> & { amount: number | null; currency: string | null };
 
 function fromRow({ amount, currency, ...row }: AuditRow): StoredAuditEvent {
-  return { ...row, price: amount === null || currency === null ? null : { amount, currency } };
+  return { ...row, price: moneyOrNull(amount, currency) };
 }
 
 function readHead(db: Db): AuditHead | undefined {
