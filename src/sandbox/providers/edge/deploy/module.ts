@@ -8,9 +8,8 @@ import { WorkerPool } from '../serve/worker-pool.js';
 import { BlobStore } from './blobs.js';
 import type { EdgeHosting } from './hosting.js';
 import { registerDeployRoutes } from './routes.js';
-import { envSealer } from './sealed.js';
 import { DeployService } from './service.js';
-import { DEPLOY_MIGRATIONS, DeployStore } from './store.js';
+import { DEPLOY_MIGRATIONS, DEPLOYMENT_ENV, DeployStore } from './store.js';
 
 export interface EdgeDeployOptions {
   /** The edge provider's signing secret, shared with the orchestrator: verifies publish grants; seals workers' env. */
@@ -42,7 +41,7 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
 
   async function build(ctx: SandboxContext): Promise<Parts> {
     const root = join(ctx.dataDir, 'edge-serving');
-    const store = new DeployStore(ctx.db, envSealer(options.publishSecret));
+    const store = new DeployStore(ctx.db, ctx.secrets);
     const blobs = new BlobStore(join(root, 'blobs'), ctx.db);
     const pool = new WorkerPool({ runtimeDir: join(root, 'runtime'), log: ctx.log });
     const ca = await CertificateAuthority.open(join(root, 'ca'), ctx.now);
@@ -74,6 +73,7 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
     name: 'provider:edge:deploy',
     prefix: '/providers/edge/deploy',
     migrations: DEPLOY_MIGRATIONS,
+    sealedColumns: [DEPLOYMENT_ENV],
     async register(app, ctx) {
       const { service, blobs, ca } = await partsFor(ctx);
       await registerDeployRoutes(app, { hosting, service, blobs, caPem: () => ca.pem });

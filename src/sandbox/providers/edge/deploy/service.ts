@@ -72,7 +72,7 @@ export class DeployService {
       total_bytes: row.totalBytes,
       url: this.#siteUrl(previewLabel(row.id, row.siteName)),
       production: this.#o.store.productionId(row.siteId) === row.id,
-      env_names: Object.keys(row.env).sort(),
+      env_names: Object.keys(this.#o.store.env(row)).sort(),
       error: row.error,
       created_at: new Date(row.createdAt).toISOString(),
     };
@@ -149,7 +149,7 @@ export class DeployService {
       }
       writeFileSync(done, '');
     }
-    return { id: row.id, dir, main: join(dir, row.runtime.main), env: row.env };
+    return { id: row.id, dir, main: join(dir, row.runtime.main), env: this.#o.store.env(row) };
   }
 
   #place(file: ManifestFile, dir: string): void {

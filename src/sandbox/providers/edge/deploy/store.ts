@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { DeploymentStatus, ManifestFile, Runtime } from '../../../../protocol/deploy.js';
 import type { Db } from '../../../db.js';
-import type { Sealer } from './sealed.js';
+import type { SealedColumn, SecretBox } from '../../../secret-box.js';
 
 /** Tables of the serving side, namespaced `deploy_`. */
 export const DEPLOY_MIGRATIONS: readonly string[] = [
@@ -68,6 +68,9 @@ export const DEPLOY_MIGRATIONS: readonly string[] = [
    DROP TABLE deploy_blobs;`,
 ];
 
+/** A worker's `env` holds the project's credentials: sealed with the sandbox's key (src/sandbox/secret-box.ts). */
+export const DEPLOYMENT_ENV: SealedColumn = { table: 'deploy_deployments', column: 'env' };
+
 export interface DeploymentRow {
   id: string;
   siteId: string;
@@ -77,7 +80,8 @@ export interface DeploymentRow {
   message: string | null;
   fileCount: number;
   totalBytes: number;
-  env: Record<string, string>;
+  /** The worker's `env` (the project's credentials), sealed; `DeployStore.env` opens it when needed. */
+  sealedEnv: string;
   error: string | null;
   createdAt: number;
 }
@@ -131,7 +135,7 @@ export function newDeploymentId(): string {
   return `dpl_${suffix}`;
 }
 
-function toDeployment(row: RawDeployment, sealer: Sealer): DeploymentRow {
+function toDeployment(row: RawDeployment): DeploymentRow {
   return {
     id: row.id,
     siteId: row.site_id,
@@ -141,7 +145,7 @@ function toDeployment(row: RawDeployment, sealer: Sealer): DeploymentRow {
     message: row.message,
     fileCount: row.file_count,
     totalBytes: row.total_bytes,
-    env: JSON.parse(sealer.open(row.env)) as Record<string, string>,
+    sealedEnv: row.env,
     error: row.error,
     createdAt: row.created_at,
   };
@@ -165,11 +169,11 @@ function toDomain(row: RawDomain): DomainRow {
 /** Data access for deployments, the production alias and attached domains. */
 export class DeployStore {
   readonly #db: Db;
-  readonly #sealer: Sealer;
+  readonly #secrets: SecretBox;
 
-  constructor(db: Db, sealer: Sealer) {
+  constructor(db: Db, secrets: SecretBox) {
     this.#db = db;
-    this.#sealer = sealer;
+    this.#secrets = secrets;
   }
 
   createDeployment(input: {
@@ -202,7 +206,7 @@ export class DeployStore {
           input.message ?? null,
           input.files.length,
           totalBytes,
-          this.#sealer.seal(JSON.stringify(input.env)),
+          this.#secrets.seal(JSON.stringify(input.env), DEPLOYMENT_ENV),
           input.now,
         );
       for (const file of input.files) insertFile.run(id, file.path, file.sha256, file.size);
@@ -230,11 +234,16 @@ export class DeployStore {
       .run(status, error, id);
   }
 
+  /** The worker `env` of a deployment, opened (only workers and views need the values or names). */
+  env(row: DeploymentRow): Record<string, string> {
+    return JSON.parse(this.#secrets.open(row.sealedEnv, DEPLOYMENT_ENV)) as Record<string, string>;
+  }
+
   deployment(id: string): DeploymentRow | undefined {
     const row = this.#db.prepare('SELECT * FROM deploy_deployments WHERE id = ?').get(id) as
       | RawDeployment
       | undefined;
-    return row && toDeployment(row, this.#sealer);
+    return row && toDeployment(row);
   }
 
   deployments(siteId: string, limit: number): DeploymentRow[] {
@@ -242,7 +251,7 @@ export class DeployStore {
       this.#db
         .prepare('SELECT * FROM deploy_deployments WHERE site_id = ? ORDER BY rowid DESC LIMIT ?')
         .all(siteId, limit) as RawDeployment[]
-    ).map((row) => toDeployment(row, this.#sealer));
+    ).map(toDeployment);
   }
 
   files(deploymentId: string): ManifestFile[] {
