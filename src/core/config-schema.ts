@@ -61,8 +61,9 @@ function coerceValue(schema: JsonSchema | undefined, value: string): unknown {
 }
 
 /**
- * Where `--name` goes in a configuration: the schema's `name` or `domain` property (the orchestrator
- * applies the same rule), unless the configuration already sets it.
+ * Where `--name` goes in a configuration: the schema's `name` or `domain` property, unless the
+ * configuration already sets it. The CLI and the orchestrator share this rule; the name asked is what the
+ * exact-intent check (S1) compares the provider's offer with.
  */
 export function withName(
   schema: JsonSchema,

@@ -99,14 +99,7 @@ async function publish(factory: Factory, target: SiteTarget, deploymentId: strin
     });
     return await target.client.promote(deploymentId, grant);
   } catch (error) {
-    if (error instanceof ProjectsError) {
-      throw new ProjectsError(error.code, error.message, {
-        details: { ...error.details, deployment: deploymentId },
-        next: error.next,
-        cause: error,
-      });
-    }
-    throw error;
+    throw error instanceof ProjectsError ? error.with({ details: { deployment: deploymentId } }) : error;
   }
 }
 

@@ -11,6 +11,7 @@ import type { CredentialStore } from '../../../credentials/store.js';
 import type { PendingLogin } from '../../../credentials/types.js';
 import { EXIT, ProjectsError } from '../../../protocol/errors.js';
 import type { DeviceAuthorizationResponse, TokenResponse } from '../../../protocol/oauth.js';
+import { openInBrowser } from '../../browser.js';
 import type { CommandInput } from '../../command.js';
 import { authClient, credentialStore, orchestratorUrl } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
@@ -27,20 +28,6 @@ export interface LoginOptions {
 
 /** How long a browser sign-in may take before the loopback listener gives up. */
 const WEB_LOGIN_TIMEOUT_MS = 10 * 60_000;
-
-/** Linux needs a display for a browser; macOS and Windows always have a desktop when interactive. */
-function hasDesktop(env: NodeJS.ProcessEnv): boolean {
-  return process.platform !== 'linux' || Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
-}
-
-async function openBrowser(factory: Factory, url: string): Promise<void> {
-  try {
-    const { default: open } = await import('open');
-    await open(url);
-  } catch (error) {
-    factory.output.warn(`could not open a browser (${(error as Error).message}); open the URL yourself`);
-  }
-}
 
 /** Fetches who signed in, saves the login, and answers with it. */
 async function completeLogin(
@@ -131,7 +118,7 @@ async function webLogin(
       challenge: pkce.challenge,
     });
     factory.output.info(`To sign in to ${auth.orchestrator}, open ${url}`);
-    if (openTheBrowser) await openBrowser(factory, url);
+    if (openTheBrowser) await openInBrowser(factory, url);
     const task = await factory.output.task('Waiting for the sign-in in the browser…');
     const code = await redirect.code.catch((error: unknown) => {
       task.fail();
@@ -213,7 +200,7 @@ export async function runLogin(options: LoginOptions, factory: Factory): Promise
   }
   const auth = authClient(factory, orchestrator);
   const store = await credentialStore(factory);
-  const openTheBrowser = options.browser && hasDesktop(factory.env);
+  const openTheBrowser = options.browser;
   if (options.web && factory.interactive) return webLogin(factory, auth, store, openTheBrowser);
   if (options.web) {
     factory.output.warn('--web needs a human at this terminal; started a device login instead');
@@ -224,7 +211,7 @@ export async function runLogin(options: LoginOptions, factory: Factory): Promise
     `To sign in to ${orchestrator}, open ${device.verification_uri} and enter the code ${device.user_code}`,
   );
   if (!factory.interactive) return startPendingLogin(store, orchestrator, device);
-  if (openTheBrowser) await openBrowser(factory, device.verification_uri_complete);
+  if (openTheBrowser) await openInBrowser(factory, device.verification_uri_complete);
   return waitForDevice(factory, auth, store, device);
 }
 

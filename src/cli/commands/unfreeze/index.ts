@@ -1,9 +1,8 @@
-import { ProjectsError } from '../../../protocol/errors.js';
 import type { FreezeState } from '../../../protocol/money.js';
 import { orchestratorApi } from '../../api.js';
 import type { Factory } from '../../factory.js';
+import { throughApprovals } from '../../gates.js';
 import type { CommandResult } from '../../output.js';
-import { runApprove } from '../approve/index.js';
 
 const RERUN = {
   command: 'projects unfreeze',
@@ -17,21 +16,7 @@ const RERUN = {
  */
 export async function runUnfreeze(factory: Factory): Promise<CommandResult> {
   const api = orchestratorApi(factory);
-  try {
-    return lifted(await api.unfreeze());
-  } catch (error) {
-    const approvalId = approvalOf(error);
-    if (!approvalId || !factory.interactive)
-      throw error instanceof ProjectsError ? error.with({ next: [RERUN] }) : error;
-    await runApprove({ id: approvalId, deny: false, web: false }, factory);
-    return lifted(await api.freezeState());
-  }
-}
-
-function approvalOf(error: unknown): string | undefined {
-  if (!(error instanceof ProjectsError) || error.code !== 'APPROVAL_REQUIRED') return undefined;
-  const id = error.details?.approval_id;
-  return typeof id === 'string' ? id : undefined;
+  return lifted(await throughApprovals(factory, api, RERUN, 'spending stays frozen', () => api.unfreeze()));
 }
 
 function lifted(state: FreezeState): CommandResult {

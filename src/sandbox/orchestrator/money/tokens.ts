@@ -315,16 +315,18 @@ export async function capturePayment(
     );
     return { ...result, replayed };
   } catch (error) {
-    const token = await store.transaction((tx) => findToken(tx, secrets, request.token));
-    await auditRefusal(store, error, {
-      userId: token?.user_id ?? null,
-      actor: `provider:${providerId}`,
-      runId: token?.run_id ?? null,
-      projectId: token?.project_id ?? null,
-      action: 'capture',
-      subject: token?.id ?? null,
-      price: { amount: request.amount, currency: request.currency },
-      now,
+    await store.transaction(async (tx) => {
+      const token = await findToken(tx, secrets, request.token);
+      await auditRefusal(tx, error, {
+        userId: token?.user_id ?? null,
+        actor: `provider:${providerId}`,
+        runId: token?.run_id ?? null,
+        projectId: token?.project_id ?? null,
+        action: 'capture',
+        subject: token?.id ?? null,
+        price: { amount: request.amount, currency: request.currency },
+        now,
+      });
     });
     throw error;
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { canonicalHash } from '../../../core/canonical-json.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import {
   type PublishGrant,
@@ -56,7 +56,7 @@ async function authorize(
       userId: principal.userId,
       kind: 'deploy_production',
       title: `Publish ${body.deployment_id} to production (${body.provider} site ${body.site_id})`,
-      planHash: createHash('sha256').update(JSON.stringify(plan)).digest('hex'),
+      planHash: canonicalHash(plan),
       projectId,
       provider: body.provider,
       service: 'hosting:site',

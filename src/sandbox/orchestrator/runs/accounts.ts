@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { newPkce } from '../../../client/loopback.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Principal } from '../../../protocol/scopes.js';
 import type { SealedColumn, SecretBox } from '../../secret-box.js';
@@ -67,13 +68,13 @@ export class Accounts {
   }
 
   private async requestAccount(principal: Principal, provider: RegisteredProvider): Promise<string> {
-    const verifier = randomBytes(32).toString('base64url');
+    const { verifier, challenge } = newPkce();
     const state = randomBytes(24).toString('base64url');
     const expiresAt = new Date(this.now() + LINK_TTL_MS).toISOString();
     const answer = await this.calls.client(provider).requestAccount({
       email: principal.email,
       scopes: [],
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge: challenge,
       code_challenge_method: 'S256',
       redirect_uri: `${this.baseUrl()}/providers/callback/${encodeURIComponent(provider.id)}`,
       state,

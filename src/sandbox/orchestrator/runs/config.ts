@@ -31,19 +31,3 @@ export function validateConfiguration(service: CatalogService, configuration: Re
     },
   );
 }
-
-/**
- * Where the human's `--name` goes in the configuration: the schema's `name` or `domain` property. The
- * name asked is what the exact-intent check compares the provider's offer with.
- */
-export function withName(
-  service: CatalogService,
-  configuration: Record<string, unknown>,
-  name: string | undefined,
-): Record<string, unknown> {
-  if (name === undefined) return configuration;
-  const properties = (service.configuration_schema.properties ?? {}) as Record<string, unknown>;
-  const key = ['name', 'domain'].find((candidate) => candidate in properties);
-  if (!key || key in configuration) return configuration;
-  return { ...configuration, [key]: name };
-}

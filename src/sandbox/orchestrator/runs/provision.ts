@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { canonicalHash } from '../../../core/canonical-json.js';
+import { withName } from '../../../core/config-schema.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type {
   Approval,
@@ -27,7 +28,7 @@ import { assertScope } from './access.js';
 import type { Accounts } from './accounts.js';
 import { gateOnApproval, releaseApproval, settleApproval } from './approvals.js';
 import type { Catalog } from './catalog.js';
-import { validateConfiguration, withName } from './config.js';
+import { validateConfiguration } from './config.js';
 import type { InflightPurchases } from './inflight.js';
 import { checkIntent, type IntentFindings } from './intent.js';
 import { decidePolicy, type PolicyAuthorization } from './policy.js';
@@ -109,7 +110,7 @@ export class Provisioner {
     const provider = await this.deps.registry.get(providerId);
     const service = await this.deps.catalog.service(providerId, serviceId);
     assertScope(principal, service.pricing.type === 'paid' ? 'provision:paid' : 'provision:free');
-    const configuration = withName(service, request.config, request.name);
+    const configuration = withName(service.configuration_schema, request.config, request.name);
     validateConfiguration(service, configuration);
     return { principal, project, provider, service, configuration, request };
   }
