@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { readIfExists } from '../credentials/cipher.js';
 import { ProjectsError } from '../protocol/errors.js';
 import { STATE_DIR } from './project.js';
 
@@ -15,17 +16,8 @@ export function writeFileAtomic(file: string, text: string, mode = 0o644): void 
   renameSync(temp, file);
 }
 
-/** A file's text, or undefined when there is none (yet). */
-export function readTextFile(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 export function readJsonFile<T>(file: string): T | undefined {
-  const text = readTextFile(file);
+  const text = readIfExists(file);
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;

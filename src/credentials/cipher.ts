@@ -60,6 +60,7 @@ export function writePrivateFile(path: string, data: string): void {
   renameSync(temp, path);
 }
 
+/** A file's text, or undefined when there is none (yet); any other failure to read it is thrown. */
 export function readIfExists(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { withEnvAssignments } from '../../../core/managed-files.js';
+import { readIfExists } from '../../../credentials/cipher.js';
 import type { CommandInput } from '../../command.js';
 import { credentialStore } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
-import { readTextFile, writeFileAtomic } from '../../local-state.js';
+import { writeFileAtomic } from '../../local-state.js';
 import type { CommandResult } from '../../output.js';
 
 export interface EnvOptions {
@@ -34,7 +35,7 @@ export async function runEnv(options: EnvOptions, factory: Factory): Promise<Com
     file = join(project.dir, '.env');
     writeFileAtomic(
       file,
-      withEnvAssignments(readTextFile(file), dotenvLines(secrets, names), DOTENV_HEADER),
+      withEnvAssignments(readIfExists(file), dotenvLines(secrets, names), DOTENV_HEADER),
       0o600,
     );
   } else {

@@ -3,13 +3,14 @@ import { basename, join, relative, resolve } from 'node:path';
 import type { OrchestratorApi } from '../../../client/orchestrator.js';
 import { upsertManagedBlock, withGitignoreEntries } from '../../../core/managed-files.js';
 import { packageRoot } from '../../../core/paths.js';
+import { readIfExists } from '../../../credentials/cipher.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Project } from '../../../protocol/orchestrator.js';
 import { orchestratorApi } from '../../api.js';
 import type { CommandInput } from '../../command.js';
 import type { Factory } from '../../factory.js';
 import { throughWebGates } from '../../gates.js';
-import { readJsonFile, readTextFile, StateDir, writeFileAtomic, writeJsonFile } from '../../local-state.js';
+import { readJsonFile, StateDir, writeFileAtomic, writeJsonFile } from '../../local-state.js';
 import type { CommandResult } from '../../output.js';
 import { PROJECT_FILE, type ProjectFile, STATE_DIR } from '../../project.js';
 import { commandLine } from '../../shell.js';
@@ -162,9 +163,9 @@ function writeProjectFiles(dir: string, config: ProjectFile): string[] {
   writeJsonFile(join(dir, PROJECT_FILE), { ...config, resources: config.resources ?? [] });
   new StateDir(dir).ensure();
   const gitignore = join(dir, '.gitignore');
-  writeFileAtomic(gitignore, withGitignoreEntries(readTextFile(gitignore), GITIGNORE_ENTRIES));
+  writeFileAtomic(gitignore, withGitignoreEntries(readIfExists(gitignore), GITIGNORE_ENTRIES));
   const agents = join(dir, 'AGENTS.md');
-  writeFileAtomic(agents, upsertManagedBlock(readTextFile(agents), agentsBlock()));
+  writeFileAtomic(agents, upsertManagedBlock(readIfExists(agents), agentsBlock()));
   writeFileAtomic(join(dir, SKILL_PATH), skillFile());
   return [PROJECT_FILE, `${STATE_DIR}/`, '.gitignore', 'AGENTS.md', SKILL_PATH];
 }

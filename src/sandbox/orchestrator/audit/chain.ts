@@ -35,7 +35,7 @@ export interface AuditInput {
 type Unhashed = Omit<AuditEvent, 'hash'>;
 
 /** The event that follows `head` in the chain, hashed. */
-export function chainEvent(head: AuditHead | undefined, input: AuditInput): AuditEvent {
+function chainEvent(head: AuditHead | undefined, input: AuditInput): AuditEvent {
   const event: Unhashed = {
     seq: (head?.seq ?? 0) + 1,
     id: `evt_${randomBytes(12).toString('hex')}`,

@@ -13,7 +13,7 @@ import { gateOnApproval, listApprovals } from '../runs/approvals.js';
  * in the web page, or at a terminal with the token's name typed (`projects token create` and
  * `projects approve` do that through `POST /v1/approvals/:id/approve`). One approval mints one token.
  */
-export const TOKEN_APPROVAL_KIND = 'token_create';
+const TOKEN_APPROVAL_KIND = 'token_create';
 
 /** What a human must know before handing a credential to an agent or CI, beyond its name. */
 const SCOPE_WARNINGS: Partial<Record<Scope, string>> = {

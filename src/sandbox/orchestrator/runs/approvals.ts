@@ -142,7 +142,7 @@ export async function gateOnApproval(
   throw approvalRequired(approval, reasons);
 }
 
-export function approvalRequired(approval: Approval, reasons: string[]): ProjectsError {
+function approvalRequired(approval: Approval, reasons: string[]): ProjectsError {
   return new ProjectsError('APPROVAL_REQUIRED', `a human must approve this first: ${approval.title}`, {
     httpStatus: 403,
     details: { approval_id: approval.id, url: approval.url, plan_hash: approval.plan_hash, reasons },
