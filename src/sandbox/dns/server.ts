@@ -20,14 +20,16 @@ export interface ZoneSource {
 }
 
 const RCODE = { noError: 0, formErr: 1, nxDomain: 3, refused: 5 } as const;
-const NAMESERVER = 'ns1.edge.localhost';
+/** The one nameserver of the zones it serves, as zone files and NS answers name it. */
+export const NAMESERVER = 'ns1.edge.localhost';
 const SOA_TTL = 300;
 /** Bounds CNAME chasing inside one zone so a record loop cannot spin. */
 const MAX_CHAIN = 8;
 
 type Answer = dnsPacket.Answer;
 
-function soa(zone: string): Answer {
+/** The SOA of a zone it serves; zone files render the same record (src/sandbox/providers/edge/dns.ts). */
+export function soa(zone: string): Answer {
   return {
     name: zone,
     type: 'SOA',

@@ -1,6 +1,8 @@
+import type dnsPacket from 'dns-packet';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ProjectsError } from '../../../protocol/errors.js';
+import { NAMESERVER, soa } from '../../dns/server.js';
 import {
   freeTerms,
   type ProviderRuntime,
@@ -17,7 +19,7 @@ import type { DnsRecord, DnsRecordType, DnsZone } from './deploy/hosting.js';
  */
 
 export const ZONE_SERVICE_ID = 'dns:zone';
-const NAMESERVERS = ['ns1.edge.localhost'];
+const NAMESERVERS = [NAMESERVER];
 const DEFAULT_TTL = 300;
 
 const RecordInput = z
@@ -217,11 +219,18 @@ export async function registerDnsApi(
   });
 }
 
+/** The SOA line of a zone file: the very record the sandbox's DNS server answers for the zone. */
+function soaLine(zoneName: string): string {
+  const { ttl, data } = soa(zoneName) as { ttl: number; data: dnsPacket.SoaData };
+  const { mname, rname, serial, refresh, retry, expire, minimum } = data;
+  return `@ ${ttl} IN SOA ${mname}. ${rname}. ${serial} ${refresh} ${retry} ${expire} ${minimum}`;
+}
+
 function zoneFile(zone: DnsZone, records: readonly DnsRecord[]): string {
   const lines = [
     `$ORIGIN ${zone.name}.`,
     `$TTL ${DEFAULT_TTL}`,
-    `@ ${DEFAULT_TTL} IN SOA ${NAMESERVERS[0]}. hostmaster.${zone.name}. 1 3600 600 86400 ${DEFAULT_TTL}`,
+    soaLine(zone.name),
     ...NAMESERVERS.map((ns) => `@ ${DEFAULT_TTL} IN NS ${ns}.`),
     ...records.map((record) => {
       const value =
