@@ -1,6 +1,6 @@
 import { type DeployProgress, type DeployResult, deployDirectory } from '../../../client/deploy.js';
 import type { AliasResponse, Deployment, DomainAttachment } from '../../../protocol/deploy.js';
-import { ProjectsError } from '../../../protocol/errors.js';
+import { type NextStep, ProjectsError } from '../../../protocol/errors.js';
 import type { CommandInput, CommandModule } from '../../command.js';
 import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
@@ -63,7 +63,10 @@ export async function runDeploy(
   let deployment = result.deployment;
   let url = deployment.url;
   if (options.prod) {
-    const alias = await publish(factory, target, deployment.id, `projects deploy promote ${deployment.id}`);
+    const alias = await publish(factory, target, deployment.id, {
+      command: `projects deploy promote ${deployment.id}`,
+      why: 'publish once a human approved; nothing is uploaded again',
+    });
     deployment = alias.production;
     url = alias.production_url;
   }
@@ -88,16 +91,25 @@ export async function runDeploy(
   };
 }
 
-/** Obtains the publish grant (or stops at the gate) and moves production to `deploymentId`. */
-async function publish(factory: Factory, target: SiteTarget, deploymentId: string, rerun: string) {
+/**
+ * Obtains the publish grant (or stops at the gate) and moves production to `deploymentId`, by promoting it
+ * unless `move` says how (a rollback to a deployment that was never in production).
+ */
+async function publish(
+  factory: Factory,
+  target: SiteTarget,
+  deploymentId: string,
+  rerun: NextStep,
+  move: (grant: string) => Promise<AliasResponse> = (grant) => target.client.promote(deploymentId, grant),
+): Promise<AliasResponse> {
   try {
     const grant = await publishGrant(factory, {
       projectId: target.projectId,
       siteId: target.siteId,
       deploymentId,
-      rerun: { command: rerun, why: 'publish once a human approved; nothing is uploaded again' },
+      rerun,
     });
-    return await target.client.promote(deploymentId, grant);
+    return await move(grant);
   } catch (error) {
     throw error instanceof ProjectsError ? error.with({ details: { deployment: deploymentId } }) : error;
   }
@@ -132,7 +144,8 @@ function aliasResult(alias: AliasResponse): CommandResult<AliasResponse> {
 export async function runDeployPromote(id: string, factory: Factory): Promise<CommandResult<AliasResponse>> {
   if (!id) throw new ProjectsError('INVALID_ARGUMENT', 'name the deployment to promote (dpl_…)');
   const target = await siteTarget(factory, factory.requireProject());
-  return aliasResult(await publish(factory, target, id, `projects deploy promote ${id}`));
+  const rerun = { command: `projects deploy promote ${id}`, why: 'publish once a human approved' };
+  return aliasResult(await publish(factory, target, id, rerun));
 }
 
 /**
@@ -148,13 +161,10 @@ export async function runDeployRollback(
     return aliasResult(await target.client.rollback(id ? { id } : {}));
   } catch (error) {
     if (!(error instanceof ProjectsError) || error.code !== 'APPROVAL_REQUIRED' || !id) throw error;
-    const grant = await publishGrant(factory, {
-      projectId: target.projectId,
-      siteId: target.siteId,
-      deploymentId: id,
-      rerun: { command: `projects deploy rollback ${id}`, why: 'roll back once a human approved' },
-    });
-    return aliasResult(await target.client.rollback({ id, grant }));
+    const rerun = { command: `projects deploy rollback ${id}`, why: 'roll back once a human approved' };
+    return aliasResult(
+      await publish(factory, target, id, rerun, (grant) => target.client.rollback({ id, grant })),
+    );
   }
 }
 
