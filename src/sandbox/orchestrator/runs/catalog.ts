@@ -57,7 +57,12 @@ export class Catalog {
 
   /** One service by provider and id; its provider being unavailable is an error here, not a gap. */
   async service(providerId: string, serviceId: string, refresh = false): Promise<CatalogService> {
-    await this.registry.get(providerId);
+    return this.serviceOf(await this.registry.get(providerId), serviceId, refresh);
+  }
+
+  /** One service of a provider the caller already looked up in the registry. */
+  async serviceOf(provider: RegisteredProvider, serviceId: string, refresh = false): Promise<CatalogService> {
+    const providerId = provider.id;
     let listing = (await this.load(refresh)).listings.find((l) => l.provider.id === providerId);
     // A provider that was down at the last fetch is asked again rather than served stale.
     if (listing && !listing.ok && !refresh) {

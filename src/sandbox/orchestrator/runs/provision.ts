@@ -108,7 +108,7 @@ export class Provisioner {
     const project = await this.deps.projects.get(principal.userId, projectId);
     const [providerId = '', serviceId = ''] = splitRef(request.service);
     const provider = await this.deps.registry.get(providerId);
-    const service = await this.deps.catalog.service(providerId, serviceId);
+    const service = await this.deps.catalog.serviceOf(provider, serviceId);
     assertScope(principal, service.pricing.type === 'paid' ? 'provision:paid' : 'provision:free');
     const configuration = withName(service.configuration_schema, request.config, request.name);
     validateConfiguration(service, configuration);
