@@ -30,6 +30,20 @@ export const DEFAULT_GLOBALS: GlobalOptions = {
   color: true,
 };
 
+/** The global flags from parsed option values, keyed as commander names them (`--no-color` → `color`). */
+export function globalsFrom(values: Record<string, unknown>): GlobalOptions {
+  return {
+    json: Boolean(values.json),
+    yes: Boolean(values.yes),
+    nonInteractive: Boolean(values.nonInteractive),
+    orchestrator: values.orchestrator as string | undefined,
+    project: values.project as string | undefined,
+    token: values.token as string | undefined,
+    debug: Boolean(values.debug),
+    color: values.color !== false,
+  };
+}
+
 /**
  * Everything a command needs from the outside world, handed to its run function (the `gh` factory pattern).
  * Tests build one around fake streams and a temp PROJECTS_HOME; nothing here reads process globals.

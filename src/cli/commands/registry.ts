@@ -1,4 +1,25 @@
-import type { CommandSpec } from '../command.js';
+import type { CommandSpec, OptionSpec } from '../command.js';
+
+/** The global flags of DESIGN.md §5, accepted before or after the command words. */
+export const GLOBAL_OPTIONS: OptionSpec[] = [
+  { flags: '--json', description: 'print exactly one JSON envelope on stdout' },
+  {
+    flags: '-y, --yes',
+    description: 'accept defaults for confirmations that policy allows (never satisfies a human gate)',
+  },
+  { flags: '--non-interactive', description: 'never prompt; fail with the next commands to run instead' },
+  {
+    flags: '--orchestrator <url>',
+    description: 'orchestrator URL (default: project, then PROJECTS_ORCHESTRATOR_URL, then sandbox)',
+  },
+  { flags: '--project <dir>', description: 'project directory (default: nearest projects.json)' },
+  {
+    flags: '--token <token>',
+    description: 'credential to use (default: PROJECTS_TOKEN, then the stored login)',
+  },
+  { flags: '--debug', description: 'log requests and timings on stderr (secrets redacted)' },
+  { flags: '--no-color', description: 'disable colour (NO_COLOR is honoured too)' },
+];
 
 /**
  * Every command of the CLI contract (DESIGN.md §5) with its flags, help and examples. Implementations are

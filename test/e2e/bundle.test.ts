@@ -1,0 +1,29 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BUNDLE = fileURLToPath(new URL('../../dist/cli-bundle/', import.meta.url));
+// esbuild names each bundled file in a comment.
+const COMMANDER = '// node_modules/commander/lib/command.js';
+
+/** The files an ES module loads before its body runs: itself and its static imports, transitively. */
+function staticGraph(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const source = readFileSync(file, 'utf8');
+  for (const [, specifier] of source.matchAll(/^import\s+(?:[^;]*?\s+from\s+)?"(\.[^"]+)";?$/gms)) {
+    staticGraph(resolve(dirname(file), specifier as string), seen);
+  }
+  return seen;
+}
+
+describe('the built CLI', () => {
+  it('loads commander only for help and usage errors, not for every command', () => {
+    const graph = staticGraph(join(BUNDLE, 'main.js'));
+    expect(graph.size).toBeGreaterThan(1);
+    for (const file of graph) expect(readFileSync(file, 'utf8'), file).not.toContain(COMMANDER);
+    const chunks = readdirSync(join(BUNDLE, 'chunks')).map((name) => join(BUNDLE, 'chunks', name));
+    expect(chunks.some((file) => readFileSync(file, 'utf8').includes(COMMANDER))).toBe(true);
+  });
+});
