@@ -1,13 +1,21 @@
 #!/usr/bin/env node
-// Bundles the CLI (src/cli/main.ts and everything it imports, commander included) into dist/cli-bundle/ with
-// one chunk per lazily loaded command. One file to load instead of dozens halves the CLI's own startup cost;
-// npm packages other than commander stay external (native modules, and loaded only by the commands using them).
+// Bundles the CLI (tsc's dist/cli/main.js and everything it imports, commander included) into
+// dist/cli-bundle/: main.js holds what every command needs, and each lazily loaded command is a chunk holding
+// only what main.js does not. npm packages other than commander stay external (native modules, and loaded
+// only by the commands using them).
+//
+// Rollup rather than esbuild splits the chunks: esbuild makes a chunk of every set of entry points that share
+// modules, so main.js became a list of imports and one command loaded a dozen small files, about half a
+// millisecond each; rollup leaves in main.js what main.js already loads. esbuild still turns commander
+// (CommonJS) into one ES module for it.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
+import { rollup } from 'rollup';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const bundled = new Set(['commander']);
+const OUT = 'dist/cli-bundle';
+const COMMANDER = 'dist/vendor/commander.js';
 
 /**
  * commander requires node:child_process at load time for executable subcommands, which this CLI does not
@@ -27,29 +35,43 @@ const lazyChildProcess = {
   },
 };
 
-// commander is CommonJS: the chunk holding esbuild's require shim needs a real require inside the ES module
-// bundle. Only that chunk gets one, so the other chunks do not each create a require at load.
-const REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);\n";
-
-// Chunk names carry content hashes: start empty so that stale chunks of earlier builds do not pile up.
-rmSync('dist/cli-bundle', { recursive: true, force: true });
-const { outputFiles } = await build({
-  entryPoints: ['src/cli/main.ts'],
-  outdir: 'dist/cli-bundle',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
-  external: Object.keys(pkg.dependencies).filter((name) => !bundled.has(name)),
-  plugins: [lazyChildProcess],
-  write: false,
-  logLevel: 'warning',
-});
-for (const file of outputFiles) {
-  mkdirSync(dirname(file.path), { recursive: true });
-  const usesRequire = file.text.includes('typeof require');
-  writeFileSync(file.path, usesRequire ? REQUIRE_BANNER + file.text : file.text);
+async function bundleCommander() {
+  const { outputFiles } = await build({
+    entryPoints: ['commander'],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    plugins: [lazyChildProcess],
+    write: false,
+    logLevel: 'warning',
+  });
+  // commander's require() calls (node: built-ins only) need a real require inside an ES module.
+  const banner =
+    "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);\n";
+  mkdirSync('dist/vendor', { recursive: true });
+  writeFileSync(COMMANDER, banner + outputFiles[0].text);
 }
+
+const isExternal = (id) =>
+  id.startsWith('node:') ||
+  builtinModules.includes(id) ||
+  Object.keys(pkg.dependencies).some(
+    (name) => name !== 'commander' && (id === name || id.startsWith(`${name}/`)),
+  );
+
+await bundleCommander();
+// Chunk names carry content hashes: start empty so that stale chunks of earlier builds do not pile up.
+rmSync(OUT, { recursive: true, force: true });
+const bundle = await rollup({
+  input: { main: 'dist/cli/main.js' },
+  // Commands import what they share with main.js from main.js itself, instead of from a copy in a chunk.
+  preserveEntrySignatures: 'allow-extension',
+  external: isExternal,
+  plugins: [{ name: 'vendored-commander', resolveId: (id) => (id === 'commander' ? COMMANDER : null) }],
+  onwarn(warning) {
+    throw new Error(`rollup: ${warning.message}`);
+  },
+});
+await bundle.write({ dir: OUT, format: 'es', chunkFileNames: 'chunks/[name]-[hash].js' });
+await bundle.close();
