@@ -21,7 +21,7 @@ export interface StoreDecision {
 export interface OpenStoreOptions {
   env?: NodeJS.ProcessEnv;
   paths?: ProjectsPaths;
-  /** Writes one line to stderr; told once which store is used and why, when that is decided. */
+  /** Writes one line to stderr: which store is used and why, once (and again when that changes). */
   notice?: (line: string) => void;
   /** Called with every secret read from or written to the store, to register it for redaction. */
   onSecret?: (value: string) => void;
@@ -95,25 +95,44 @@ async function probeKeychain(env: NodeJS.ProcessEnv): Promise<StoreDecision> {
  * the keychain: CI machines have none, and a prompt there would hang), then the decision remembered from
  * an earlier probe, and only then a probe, whose outcome is remembered so later commands skip it.
  */
-export async function decideStore(
-  env: NodeJS.ProcessEnv,
-  paths: ProjectsPaths,
-): Promise<StoreDecision & { fresh: boolean }> {
+export async function decideStore(env: NodeJS.ProcessEnv, paths: ProjectsPaths): Promise<StoreDecision> {
   const forced = env.PROJECTS_CREDENTIAL_STORE;
   if (forced === 'keychain' || forced === 'file') {
-    return { kind: forced, reason: `PROJECTS_CREDENTIAL_STORE is ${forced}`, fresh: true };
+    return { kind: forced, reason: `PROJECTS_CREDENTIAL_STORE is ${forced}` };
   }
-  if (isSet(env.CI)) return { kind: 'file', reason: 'CI is set, so the keychain is never used', fresh: true };
+  if (isSet(env.CI)) return { kind: 'file', reason: 'CI is set, so the keychain is never used' };
   const remembered = readDecision(paths);
-  if (remembered) return { ...remembered, fresh: false };
+  if (remembered) return remembered;
   const probed = await probeKeychain(env);
   writeDecision(paths, probed);
-  return { ...probed, fresh: true };
+  return probed;
 }
 
 function describe(decision: StoreDecision): string {
   const store = decision.kind === 'keychain' ? 'the OS keychain' : 'an encrypted file (fallback)';
   return `Credentials are kept in ${store}: ${decision.reason}.`;
+}
+
+/**
+ * Tells which store is used and why once, not on every command: again only when that changes (a probe, an
+ * explicit choice set or unset, `CI`). The last line told is kept beside the decision.
+ */
+function announce(paths: ProjectsPaths, line: string, notice: (line: string) => void): void {
+  const told = join(paths.configDir, 'credential-store-notice.txt');
+  let last: string | undefined;
+  try {
+    last = readFileSync(told, 'utf8');
+  } catch {
+    // never told yet
+  }
+  if (last === line) return;
+  notice(line);
+  try {
+    mkdirSync(paths.configDir, { recursive: true, mode: 0o700 });
+    writeFileSync(told, line, { mode: 0o600 });
+  } catch {
+    // a read-only config directory: the line is told again next time, which is only noise
+  }
 }
 
 function backendFor(decision: StoreDecision, env: NodeJS.ProcessEnv, paths: ProjectsPaths): SecretBackend {
@@ -132,7 +151,7 @@ export async function openCredentialStore(options: OpenStoreOptions = {}): Promi
   const env = options.env ?? process.env;
   const paths = options.paths ?? resolvePaths(env);
   const decision = await decideStore(env, paths);
-  if (decision.fresh) options.notice?.(describe(decision));
+  if (options.notice) announce(paths, describe(decision), options.notice);
   return new CredentialStore(
     backendFor(decision, env, paths),
     decision.reason,

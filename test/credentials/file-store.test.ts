@@ -113,3 +113,26 @@ describe('the encrypted fallback file', () => {
     await expect(store.getLogin('not a url')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
+
+describe('the store notice', () => {
+  async function noticesOf(runs: NodeJS.ProcessEnv[]): Promise<string[][]> {
+    const told: string[][] = [];
+    for (const runEnv of runs) {
+      const lines: string[] = [];
+      (await openCredentialStore({ env: runEnv, notice: (line) => lines.push(line) })).close();
+      told.push(lines);
+    }
+    return told;
+  }
+
+  it('says once which store is used and why, and again only when that changes', async () => {
+    const ci = { PROJECTS_HOME: home, CI: 'true' };
+    expect(await noticesOf([env, env, ci, ci, env])).toEqual([
+      ['Credentials are kept in an encrypted file (fallback): PROJECTS_CREDENTIAL_STORE is file.'],
+      [],
+      ['Credentials are kept in an encrypted file (fallback): CI is set, so the keychain is never used.'],
+      [],
+      ['Credentials are kept in an encrypted file (fallback): PROJECTS_CREDENTIAL_STORE is file.'],
+    ]);
+  });
+});
