@@ -73,7 +73,7 @@ export function leadingCommands(words: readonly string[], commands: CommandSpec[
   return chain;
 }
 
-export function findCommand(specs: CommandSpec[], word: string): CommandSpec | undefined {
+function findCommand(specs: CommandSpec[], word: string): CommandSpec | undefined {
   return specs.find((spec) => spec.name === word || spec.aliases?.includes(word));
 }
 
