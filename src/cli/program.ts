@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { packageRoot } from '../core/paths.js';
+import { packageRoot } from '../package-root.js';
 import { ProjectsError } from '../protocol/errors.js';
 import { leadingCommands, type ParsedArgv, valueFlags } from './argv.js';
 import type { CommandSpec, OptionSpec } from './command.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../core/paths.js';
+import { packageRoot } from '../package-root.js';
 import { ProjectsError } from '../protocol/errors.js';
 import type { SandboxUserInput } from './orchestrator/identity/users.js';
 
