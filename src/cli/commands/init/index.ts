@@ -50,6 +50,7 @@ export async function runInit(options: InitOptions, factory: Factory): Promise<C
   const existing = readJsonFile<ProjectFile>(join(dir, PROJECT_FILE));
   const template = options.template ?? templateOf(existing);
   if (options.template && existing?.template !== options.template) assertEmptyForTemplate(dir);
+  const scaffolded = template && existing?.template !== template ? templateSource(template) : undefined;
   const orchestrator = await chooseOrchestrator(options, factory, existing);
   const name = options.name ?? existing?.name ?? basename(dir);
   const rerun = { command: rerunCommand(options, factory), why: 'finish init once that is done' };
@@ -60,13 +61,16 @@ export async function runInit(options: InitOptions, factory: Factory): Promise<C
     found ?? (await throughWebGates(factory, rerun, () => api.createProject(name)));
   const reuse = found !== undefined;
 
+  // A template's own projects.json brings its deploy settings, under the project's identity.
   const files = writeProjectFiles(dir, {
+    ...(scaffolded && readJsonFile<Partial<ProjectFile>>(join(scaffolded, PROJECT_FILE))),
     ...existing,
     project_id: project.id,
     name: project.name,
     orchestrator,
+    ...(scaffolded && { template }),
   });
-  if (template && existing?.template !== template) files.push(...scaffold(template, dir));
+  if (scaffolded) files.push(...copyTemplate(scaffolded, dir));
   const data: InitData = {
     project: { id: project.id, name: project.name },
     orchestrator,
@@ -188,26 +192,25 @@ export function templatesDir(): string {
   return join(packageRoot(), 'templates');
 }
 
-/**
- * Copies the template's files into `dir` (never over an existing file) and answers their paths. The
- * template's own projects.json brings its deploy settings, merged under the project's identity.
- */
-function scaffold(template: TemplateName, dir: string): string[] {
+/** Where template `template` is installed; NOT_FOUND when this CLI does not ship it. */
+function templateSource(template: TemplateName): string {
   const source = join(templatesDir(), template);
   if (!existsSync(source) || !statSync(source).isDirectory()) {
     throw new ProjectsError('NOT_FOUND', `template '${template}' is not installed with this CLI`, {
       details: { template, looked_in: source },
     });
   }
-  const templateConfig = readJsonFile<Partial<ProjectFile>>(join(source, PROJECT_FILE)) ?? {};
+  return source;
+}
+
+/** Copies a template's files, except its projects.json, into `dir` (never over an existing file). */
+function copyTemplate(source: string, dir: string): string[] {
   cpSync(source, dir, {
     recursive: true,
     force: false,
     errorOnExist: false,
     filter: (path) => relative(source, path) !== PROJECT_FILE,
   });
-  const config = readJsonFile<ProjectFile>(join(dir, PROJECT_FILE));
-  if (config) writeJsonFile(join(dir, PROJECT_FILE), { ...templateConfig, ...config, template });
   return readdirSync(source, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => relative(source, join(entry.parentPath, entry.name)))
