@@ -40,7 +40,8 @@ export async function parseWithCommander(
     return exitCode;
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+    // Help asked for (`--help`, `help <command>`) and `--version` end with exit code 0.
+    if (error.exitCode === 0) return 0;
     const factory = new Factory(io, env, cwd, {
       ...DEFAULT_GLOBALS,
       json,

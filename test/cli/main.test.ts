@@ -61,6 +61,16 @@ describe('commands', () => {
     expect(result.err).toContain('whoami');
   });
 
+  it.each([[['help']], [['help', 'whoami']], [['token', 'help', 'create']]])(
+    '%j prints help and exits 0',
+    async (argv) => {
+      const result = await run(argv);
+      expect(result.code).toBe(0);
+      expect(result.out).toMatch(/^Usage: projects/);
+      expect(result.err).toBe('');
+    },
+  );
+
   it('prints help with examples and exits 0', async () => {
     const result = await run(['provision', '--help']);
     expect(result.code).toBe(0);
