@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { Redactor } from '../core/redact.js';
 import {
   AliasResponse,
   BLOB_BATCH_TYPE,
@@ -11,14 +12,14 @@ import {
   ManifestResponse,
 } from '../protocol/deploy.js';
 import { ProjectsError } from '../protocol/errors.js';
-import { errorFromResponse, headerValue } from './http.js';
-import { parseRetryAfter } from './retry.js';
-import { send, type TransportRequest, type TransportResponse } from './transport.js';
+import { type HttpAnswer, HttpClient, headerValue, type RequestOptions } from './http.js';
+import { DEFAULT_RETRY_POLICY, parseRetryAfter } from './retry.js';
 
 /**
  * Client of a provider's deploy API (src/protocol/deploy.ts), authorized by the site's deploy token —
- * the one credential the CLI uses to talk to a provider directly. Answers are validated; error bodies
- * become ProjectsErrors with the server's code; `Retry-After` is surfaced so callers can honour it.
+ * the one credential the CLI uses to talk to a provider directly. A thin layer over `HttpClient`, which
+ * owns the headers, body encoding, `--debug` log with redaction, error bodies → ProjectsError, timeouts
+ * and PROVIDER_UNAVAILABLE; this class knows the API's paths, schemas and which calls may be repeated.
  */
 
 export interface DeployClientOptions {
@@ -26,31 +27,9 @@ export interface DeployClientOptions {
   url: string;
   token: string;
   timeoutMs?: number;
+  /** The command's redactor (the token is registered with it); a private one when absent. */
+  redactor?: Redactor;
   debug?: (line: string) => void;
-}
-
-type RequestBody =
-  | { json: unknown }
-  | { chunks: readonly Uint8Array[]; type: string }
-  | { stream: Readable; size: number; type: string };
-
-/** Sets the content headers of `body` and returns what the transport sends. */
-function encodeBody(body: RequestBody, headers: Record<string, string>): TransportRequest['body'] {
-  if ('json' in body) {
-    headers['content-type'] = 'application/json';
-    return JSON.stringify(body.json);
-  }
-  headers['content-type'] = body.type;
-  if ('chunks' in body) {
-    headers['content-length'] = String(body.chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-    return body.chunks;
-  }
-  headers['content-length'] = String(body.size);
-  return body.stream;
-}
-
-interface Parser<T> {
-  parse(input: unknown): T;
 }
 
 export interface Answer<T> {
@@ -59,72 +38,59 @@ export interface Answer<T> {
   retryAfterMs: number | undefined;
 }
 
+/**
+ * Which calls are retried, stated per call. The content-addressed ones (the manifest question, blob
+ * uploads) are: they name their content by hash, so a repeat stores nothing twice. Everything else is sent
+ * once, as before this client was built on HttpClient: a create repeated after a lost answer would make a
+ * second deployment, promote and rollback move production, and waitUntilReady polls the status anyway.
+ */
+const CONTENT_ADDRESSED = { retry: true } as const;
+const ONCE = { retry: false } as const;
+
 export class DeployClient {
-  readonly #base: string;
-  readonly #token: string;
-  readonly #timeoutMs: number;
-  readonly #debug: ((line: string) => void) | undefined;
+  readonly #http: HttpClient;
 
   constructor(options: DeployClientOptions) {
-    this.#base = new URL('v1/', options.url.endsWith('/') ? options.url : `${options.url}/`).toString();
-    this.#token = options.token;
-    this.#timeoutMs = options.timeoutMs ?? 60_000;
-    this.#debug = options.debug;
+    this.#http = new HttpClient({
+      baseUrl: new URL('v1/', options.url.endsWith('/') ? options.url : `${options.url}/`).toString(),
+      token: options.token,
+      redactor: options.redactor ?? new Redactor(),
+      timeoutMs: options.timeoutMs ?? 60_000,
+      unavailableCode: 'PROVIDER_UNAVAILABLE',
+      // An upload is worth more patience than the CLI's short default: up to 4 attempts within 60 s.
+      retryPolicy: DEFAULT_RETRY_POLICY,
+      ...(options.debug ? { debug: options.debug } : {}),
+    });
   }
 
-  async #send<T>(method: string, path: string, schema: Parser<T>, body?: RequestBody): Promise<Answer<T>> {
-    const url = new URL(path, this.#base).toString();
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.#token}`,
-      accept: 'application/json',
-    };
-    const encoded = body ? encodeBody(body, headers) : undefined;
-    const started = performance.now();
-    let response: TransportResponse;
-    try {
-      response = await send(new URL(url), {
-        method,
-        headers,
-        body: encoded,
-        timeoutMs: this.#timeoutMs,
-      });
-    } catch (error) {
-      throw new ProjectsError(
-        'PROVIDER_UNAVAILABLE',
-        `the deploy API at ${new URL(url).origin} cannot be reached`,
-        {
-          cause: error,
-        },
-      );
-    }
-    this.#debug?.(`${method} ${url} → ${response.status} (${Math.round(performance.now() - started)} ms)`);
-    const json = response.text === '' ? null : safeJson(response.text);
-    const retryAfter = headerValue(response.headers['retry-after']);
-    if (response.status < 200 || response.status >= 300) {
-      throw errorFromResponse(response.status, json, url, retryAfter);
-    }
-    try {
-      return { body: schema.parse(json), retryAfterMs: parseRetryAfter(retryAfter, Date.now()) };
-    } catch {
-      throw new ProjectsError(
-        'INVALID_RESPONSE',
-        `${new URL(url).host} answered ${method} ${path} unexpectedly`,
-      );
-    }
+  /** Every call goes through here, saying whether it may be retried. */
+  #exchange<T>(
+    method: string,
+    path: string,
+    options: RequestOptions<T> & { retry: boolean },
+  ): Promise<HttpAnswer<T>> {
+    return this.#http.exchange(method, path, options);
+  }
+
+  async #call<T>(method: string, path: string, options: RequestOptions<T> & { retry: boolean }): Promise<T> {
+    return (await this.#exchange(method, path, options)).body;
   }
 
   async missing(files: readonly ManifestFile[]): Promise<string[]> {
-    return (await this.#send('POST', 'manifest', ManifestResponse, { json: { files } })).body.missing;
+    const answer = await this.#call('POST', 'manifest', {
+      body: { files },
+      schema: ManifestResponse,
+      ...CONTENT_ADDRESSED,
+    });
+    return answer.missing;
   }
 
   /** Streams one blob (opened afresh per attempt); the server verifies its hash before keeping it. */
   async putBlob(sha256: string, size: number, open: () => Readable): Promise<void> {
-    await this.#send(
-      'PUT',
-      `blobs/${sha256}`,
-      { parse: (value) => value },
-      { stream: open(), size, type: 'application/octet-stream' },
-    );
+    await this.#call('PUT', `blobs/${sha256}`, {
+      raw: { type: 'application/octet-stream', open, length: size },
+      ...CONTENT_ADDRESSED,
+    });
   }
 
   /** Uploads several small blobs in one request (see BLOB_BATCH_TYPE); their bytes are sent as they are. */
@@ -133,45 +99,52 @@ export class DeployClient {
       `${JSON.stringify(blobs.map((blob) => ({ sha256: blob.sha256, size: blob.bytes.length })))}\n`,
     );
     const chunks = [index, ...blobs.map((blob) => blob.bytes)];
-    await this.#send('POST', 'blob-batches', { parse: (value) => value }, { chunks, type: BLOB_BATCH_TYPE });
+    await this.#call('POST', 'blob-batches', {
+      raw: { type: BLOB_BATCH_TYPE, chunks },
+      ...CONTENT_ADDRESSED,
+    });
   }
 
-  async create(request: CreateDeploymentRequest): Promise<Deployment> {
-    return (await this.#send('POST', 'deployments', Deployment, { json: request })).body;
+  create(request: CreateDeploymentRequest): Promise<Deployment> {
+    return this.#call('POST', 'deployments', { body: request, schema: Deployment, ...ONCE });
   }
 
-  get(id: string): Promise<Answer<Deployment>> {
-    return this.#send('GET', `deployments/${encodeURIComponent(id)}`, Deployment);
+  async get(id: string): Promise<Answer<Deployment>> {
+    const { body, headers } = await this.#exchange('GET', `deployments/${encodeURIComponent(id)}`, {
+      schema: Deployment,
+      ...ONCE,
+    });
+    return { body, retryAfterMs: parseRetryAfter(headerValue(headers['retry-after']), Date.now()) };
   }
 
-  async list(): Promise<DeploymentList> {
-    return (await this.#send('GET', 'deployments', DeploymentList)).body;
+  list(): Promise<DeploymentList> {
+    return this.#call('GET', 'deployments', { schema: DeploymentList, ...ONCE });
   }
 
   /** Makes `id` the production deployment; `grant` is the orchestrator's publish grant for it. */
-  async promote(id: string, grant: string): Promise<AliasResponse> {
+  promote(id: string, grant: string): Promise<AliasResponse> {
     const path = `deployments/${encodeURIComponent(id)}/promote`;
-    return (await this.#send('POST', path, AliasResponse, { json: { grant } })).body;
+    return this.#call('POST', path, { body: { grant }, schema: AliasResponse, ...ONCE });
   }
 
   /**
    * Points production back at `id`, or at the deployment before the current one. A grant is needed only
    * for a target that was never in production.
    */
-  async rollback(options: { id?: string; grant?: string } = {}): Promise<AliasResponse> {
-    const json = {
+  rollback(options: { id?: string; grant?: string } = {}): Promise<AliasResponse> {
+    const body = {
       ...(options.id ? { deployment_id: options.id } : {}),
       ...(options.grant ? { grant: options.grant } : {}),
     };
-    return (await this.#send('POST', 'rollback', AliasResponse, { json })).body;
+    return this.#call('POST', 'rollback', { body, schema: AliasResponse, ...ONCE });
   }
 
-  async attachDomain(hostname: string): Promise<DomainAttachment> {
-    return (await this.#send('POST', 'domains', DomainAttachment, { json: { hostname } })).body;
+  attachDomain(hostname: string): Promise<DomainAttachment> {
+    return this.#call('POST', 'domains', { body: { hostname }, schema: DomainAttachment, ...ONCE });
   }
 
   async domains(): Promise<DomainAttachment[]> {
-    return (await this.#send('GET', 'domains', DomainList)).body.domains;
+    return (await this.#call('GET', 'domains', { schema: DomainList, ...ONCE })).domains;
   }
 
   /**
@@ -201,13 +174,5 @@ export class DeployClient {
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
   }
 }

@@ -11,7 +11,6 @@ import {
   loadIgnoreRules,
   SMALL_FILE_BYTES,
 } from './deploy-files.js';
-import { withRetries } from './retry.js';
 
 /**
  * The deploy flow against a provider's deploy API, independent of the CLI: list the files (honouring the
@@ -61,8 +60,6 @@ const BATCH_MAX_FILES = 500;
 const BATCH_BUFFER_BYTES = BATCH_MAX_BYTES + SMALL_FILE_BYTES + 1;
 /** Files hashed between two turns of the event loop. */
 const YIELD_EVERY = 16;
-/** Uploads and manifest checks name their content by hash, so repeating one is harmless. */
-const CONTENT_ADDRESSED = { retrySafe: true } as const;
 
 /**
  * A slice of the tree, hashed. Small files' bytes stay in `buffer` (by hash, in `bytes`) until shipped,
@@ -139,14 +136,17 @@ async function* hashInBatches(
   else spare.push(batch.buffer);
 }
 
-/** Uploads what the provider lacks of one batch; `claimed` keeps a blob shared by batches from going twice. */
+/**
+ * Uploads what the provider lacks of one batch; `claimed` keeps a blob shared by batches from going twice.
+ * The client retries these content-addressed calls itself (a large file is reopened for every attempt).
+ */
 async function shipBatch(
   client: DeployClient,
   batch: HashedBatch,
   claimed: Set<string>,
 ): Promise<{ count: number; bytes: number }> {
   const manifest = batch.files.map(({ path, sha256, size }) => ({ path, sha256, size }));
-  const missing = await withRetries(() => client.missing(manifest), CONTENT_ADDRESSED);
+  const missing = await client.missing(manifest);
   const todo = missing.filter((sha256) => !claimed.has(sha256));
   for (const sha256 of todo) claimed.add(sha256);
   const sending = new Set(todo);
@@ -154,13 +154,10 @@ async function shipBatch(
     const bytes = batch.bytes.get(sha256);
     return bytes ? [{ sha256, bytes }] : [];
   });
-  if (small.length > 0) await withRetries(() => client.putBlobBatch(small), CONTENT_ADDRESSED);
+  if (small.length > 0) await client.putBlobBatch(small);
   const large = batch.files.filter((file) => sending.has(file.sha256) && !batch.bytes.has(file.sha256));
   for (const file of new Map(large.map((f) => [f.sha256, f])).values()) {
-    await withRetries(
-      () => client.putBlob(file.sha256, file.size, () => createReadStream(file.absolute)),
-      CONTENT_ADDRESSED,
-    );
+    await client.putBlob(file.sha256, file.size, () => createReadStream(file.absolute));
   }
   const sizes = new Map(batch.files.map((file) => [file.sha256, file.size]));
   return { count: todo.length, bytes: todo.reduce((sum, sha256) => sum + (sizes.get(sha256) ?? 0), 0) };

@@ -1,8 +1,10 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Redactor } from '../core/redact.js';
 import { type ErrorCode, isErrorCode, type NextStep, ProjectsError } from '../protocol/errors.js';
 import type { Clock } from './clock.js';
 import { isRetrySafe, type RetryPolicy, withRetries } from './retry.js';
-import { send, type TransportResponse } from './transport.js';
+import { send, type TransportRequest, type TransportResponse } from './transport.js';
 
 /** Anything with a zod-like `parse`; typed structurally so that importing this file never loads zod. */
 export interface Parser<T> {
@@ -37,14 +39,48 @@ export const CLI_RETRY_POLICY: Partial<RetryPolicy> = {
   maxElapsedMs: 15_000,
 };
 
+/** Bytes in memory, under their media type: the chunks are sent in order, never joined into one buffer. */
+export interface ChunkedBody {
+  type: string;
+  chunks: readonly Uint8Array[];
+}
+
+/**
+ * A streamed body. A stream is consumed by sending it, so it is given as `open`, called afresh for every
+ * attempt: that is what lets a streamed upload be retried at all.
+ */
+export interface StreamedBody {
+  type: string;
+  open: () => Readable;
+  /** Sent as Content-Length; without it the body goes chunked. */
+  length?: number;
+}
+
+export type RawBody = ChunkedBody | StreamedBody;
+
 export interface RequestOptions<T> {
   body?: unknown;
   /** An `application/x-www-form-urlencoded` body instead of JSON (the OAuth endpoints, RFC 6749). */
   form?: Record<string, string>;
+  /** A raw body instead of JSON (uploads). */
+  raw?: RawBody;
   query?: Record<string, string | number | boolean | undefined>;
   headers?: Record<string, string>;
   schema?: Parser<T>;
   idempotencyKey?: string;
+  /**
+   * Whether transient failures of this call are retried. By default, when it is safe to repeat
+   * (`isRetrySafe`: an idempotent method, or an idempotency key); a client that knows better — a
+   * content-addressed POST is harmless to repeat — says so here.
+   */
+  retry?: boolean;
+}
+
+/** A successful answer with what the body alone does not say. */
+export interface HttpAnswer<T> {
+  body: T;
+  status: number;
+  headers: IncomingHttpHeaders;
 }
 
 const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'projects-signature']);
@@ -68,10 +104,19 @@ export class HttpClient {
    * One call. A transient failure (unreachable, 5xx, 429, a duplicate still in progress) of a call
    * that is safe to repeat is retried with backoff honouring Retry-After; spend refusals never are.
    */
-  request<T = unknown>(method: string, path: string, request: RequestOptions<T> = {}): Promise<T> {
+  async request<T = unknown>(method: string, path: string, request: RequestOptions<T> = {}): Promise<T> {
+    return (await this.exchange(method, path, request)).body;
+  }
+
+  /** `request`, answering the status and headers too (e.g. a `Retry-After` on a successful answer). */
+  exchange<T = unknown>(
+    method: string,
+    path: string,
+    request: RequestOptions<T> = {},
+  ): Promise<HttpAnswer<T>> {
     const policy = this.options.retryPolicy ?? CLI_RETRY_POLICY;
     return withRetries(() => this.once(method, path, request), {
-      retrySafe: policy !== false && isRetrySafe(method, request.idempotencyKey),
+      retrySafe: policy !== false && (request.retry ?? isRetrySafe(method, request.idempotencyKey)),
       ...(policy ? { policy } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
       onRetry: ({ attempt, delayMs, error }) =>
@@ -79,7 +124,7 @@ export class HttpClient {
     });
   }
 
-  private async once<T>(method: string, path: string, request: RequestOptions<T>): Promise<T> {
+  private async once<T>(method: string, path: string, request: RequestOptions<T>): Promise<HttpAnswer<T>> {
     const url = this.url(path, request.query);
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -116,9 +161,10 @@ export class HttpClient {
         `${host} answered ${method} ${path} with a body that is not JSON`,
       );
     }
-    if (!request.schema) return parsed as T;
+    const answer = (body: T): HttpAnswer<T> => ({ body, status: response.status, headers: response.headers });
+    if (!request.schema) return answer(parsed as T);
     try {
-      return request.schema.parse(parsed);
+      return answer(request.schema.parse(parsed));
     } catch (error) {
       throw new ProjectsError(
         'INVALID_RESPONSE',
@@ -234,7 +280,12 @@ export function errorFromResponse(
   return new ProjectsError(code, message, { details, httpStatus: status });
 }
 
-function encodeBody(request: RequestOptions<unknown>, headers: Record<string, string>): string | undefined {
+/** Sets the content headers of the request's body and returns what the transport sends (per attempt). */
+function encodeBody(
+  request: RequestOptions<unknown>,
+  headers: Record<string, string>,
+): TransportRequest['body'] {
+  if (request.raw) return encodeRaw(request.raw, headers);
   if (request.form) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
     return new URLSearchParams(request.form).toString();
@@ -242,6 +293,16 @@ function encodeBody(request: RequestOptions<unknown>, headers: Record<string, st
   if (request.body === undefined) return undefined;
   headers['content-type'] = 'application/json';
   return JSON.stringify(request.body);
+}
+
+function encodeRaw(raw: RawBody, headers: Record<string, string>): TransportRequest['body'] {
+  headers['content-type'] = raw.type;
+  if ('chunks' in raw) {
+    headers['content-length'] = String(raw.chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    return raw.chunks;
+  }
+  if (raw.length !== undefined) headers['content-length'] = String(raw.length);
+  return raw.open();
 }
 
 /** An OAuth 2.0 error answer (RFC 6749 §5.2): `{"error":"invalid_grant","error_description":"…"}`. */

@@ -1,5 +1,5 @@
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 
 export interface TransportResponse {
   status: number;
@@ -64,8 +64,9 @@ function writeBody(outgoing: ClientRequest, body: TransportRequest['body']): voi
   if (body === undefined || typeof body === 'string') {
     outgoing.end(body);
   } else if (body instanceof Readable) {
-    body.once('error', (error) => outgoing.destroy(error));
-    body.pipe(outgoing);
+    // Not `pipe`: when the request fails, pipeline also destroys the body, closing the file it reads, and a
+    // failing body fails the request. Either way the request's 'error' settles the exchange.
+    pipeline(body, outgoing, () => {});
   } else {
     // Written before the socket is assigned, the chunks leave together (one writev), not one by one.
     for (const chunk of body) outgoing.write(chunk);

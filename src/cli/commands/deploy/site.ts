@@ -108,7 +108,12 @@ export async function siteTarget(
   const workerEnv = Object.fromEntries(
     Object.entries(secrets).filter(([name]) => !NOT_FOR_WORKERS.test(name)),
   );
-  const client = new DeployClient({ url, token, debug: (line) => factory.output.debug(line) });
+  const client = new DeployClient({
+    url,
+    token,
+    redactor: factory.redactor,
+    debug: (line) => factory.output.debug(line),
+  });
   return { projectId, siteId, client, workerEnv };
 }
 
