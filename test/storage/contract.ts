@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain } from '../../src/sandbox/orchestrator/audit/chain.js';
+import { claimIdempotencyKey } from '../../src/sandbox/orchestrator/money/idempotency.js';
 import { DEFAULT_LIMITS } from '../../src/sandbox/orchestrator/money/limits.js';
 import type { NewPaymentToken } from '../../src/sandbox/orchestrator/money/repository.js';
 import type { ApprovalRecord, ResourceRecord } from '../../src/sandbox/orchestrator/runs/repository.js';
@@ -15,6 +16,8 @@ import type {
  */
 export interface OpenedStorage {
   storage: OrchestratorStorage;
+  /** The same data as a process started afterwards opens it: another instance (`close` ends it too). */
+  reopen(): Promise<OrchestratorStorage>;
   close(): Promise<void>;
 }
 
@@ -515,10 +518,16 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
 
     describe('idempotency keys', () => {
       it('claims, renews, completes with a result, releases only in-progress claims, and expires', async () => {
-        const claim = { scope: 'test', requestHash: 'h1', now: NOW, expiresAt: NOW + 1_000 };
+        const claim = { scope: 'test', requestHash: 'h1', now: NOW, expiresAt: NOW + 1_000, holder: 'ins_a' };
         const outcome = await storage.transaction(async (tx) => {
           await tx.idempotency.claim({ ...claim, key: 'k1', lockedUntil: NOW + 10 });
-          await tx.idempotency.claim({ ...claim, key: 'k1', requestHash: 'ignored', lockedUntil: NOW + 20 });
+          await tx.idempotency.claim({
+            ...claim,
+            key: 'k1',
+            requestHash: 'ignored',
+            lockedUntil: NOW + 20,
+            holder: 'ins_b',
+          });
           const renewed = await tx.idempotency.find('test', 'k1');
           await tx.idempotency.complete('test', 'k1', { capture_id: 'cap_1' });
           await tx.idempotency.release('test', 'k1');
@@ -534,15 +543,37 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
           state: 'in_progress',
           result: null,
           locked_until: NOW + 20,
+          holder: 'ins_b',
         });
         expect(outcome.done).toEqual({
           request_hash: 'h1',
           state: 'done',
           result: { capture_id: 'cap_1' },
           locked_until: 0,
+          holder: 'ins_b',
         });
         expect(outcome.released).toBeUndefined();
         expect(outcome.expired).toBeUndefined();
+      });
+
+      it("frees a dead process's claim at once after a restart; the live process's own stays in progress", async () => {
+        const request = { scope: 'test:restart', key: 'k-restart', body: { domain: 'a.dev' }, now: NOW };
+        const inProgress = { code: 'IDEMPOTENCY_CONFLICT', details: { in_progress: true } };
+        expect(await claimIdempotencyKey(storage, request)).toEqual({ kind: 'new' });
+        await expect(claimIdempotencyKey(storage, { ...request, now: NOW + 1 })).rejects.toMatchObject(
+          inProgress,
+        );
+        // The process that claimed it is gone; the next one takes the claim over, well within the lease.
+        const restarted = await opened.reopen();
+        expect(restarted.instance).not.toBe(storage.instance);
+        expect(await claimIdempotencyKey(restarted, { ...request, now: NOW + 2 })).toEqual({ kind: 'new' });
+        await expect(claimIdempotencyKey(restarted, { ...request, now: NOW + 3 })).rejects.toMatchObject(
+          inProgress,
+        );
+        // A restart frees claims, nothing else: another body under the key is still a conflict.
+        await expect(
+          claimIdempotencyKey(restarted, { ...request, body: { domain: 'b.dev' }, now: NOW + 4 }),
+        ).rejects.toThrow(/different request/);
       });
     });
   });

@@ -19,10 +19,18 @@ storageContract('sqlite', async () => {
   migrate(db, 'orchestrator:audit', AUDIT_MIGRATIONS);
   migrate(db, 'orchestrator:money', MONEY_MIGRATIONS);
   migrate(db, 'orchestrator:runs', RUNS_MIGRATIONS);
+  const connections = [db];
   return {
     storage: sqliteStorage(db),
+    // A connection of its own, as a restarted sandbox opens (the first one stays open, as a dead
+    // process's rows stay in the file).
+    async reopen() {
+      const next = openDatabase(sandboxDatabasePath(dir));
+      connections.push(next);
+      return sqliteStorage(next);
+    },
     async close() {
-      db.close();
+      for (const connection of connections) connection.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

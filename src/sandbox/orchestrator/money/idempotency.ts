@@ -2,12 +2,17 @@ import type { FastifyReply } from 'fastify';
 import { canonicalHash } from '../../../core/canonical-json.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { OrchestratorStorage, OrchestratorTx } from '../storage/unit-of-work.js';
+import type { IdempotencyRecord } from './repository.js';
 
 /**
  * A generic idempotency store (S3). A key is claimed with the hash of its request body; the first result is
  * kept for at least 24 h and returned, marked as a replay, to any repeat with the same body. The same key
  * with a different body is IDEMPOTENCY_CONFLICT; a repeat while the first is still running is told to retry
- * after a moment (409 + Retry-After). A claim is a lease, so a crashed holder does not lock its key forever.
+ * after a moment (409 + Retry-After). A claim records the storage instance (the sandbox process) holding
+ * it: a claim of another instance was left by a process that died (one process serves a data directory),
+ * so a rerun after a restart takes it over at once. Within the live process a claim is a lease, so a hung
+ * holder does not lock its key forever. Taking a key over re-runs the operation: whatever it already did
+ * must be idempotent itself (provision: the payment token's key, the provider's key, the capture's key).
  * Keys are namespaced by `scope` (e.g. `capture:<provider>` or `provision:<user>`).
  */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -60,17 +65,23 @@ export function claimIdempotencyKey<T>(
     const found = await tx.idempotency.find(request.scope, request.key);
     if (found && found.request_hash !== hash) throw conflict(request.key);
     if (found?.state === 'done') return { kind: 'replay', result: found.result as T };
-    if (found && found.locked_until > now) throw inProgress(request.key);
+    if (found && isLiveClaim(found, tx.instance, now)) throw inProgress(request.key);
     await tx.idempotency.claim({
       scope: request.scope,
       key: request.key,
       requestHash: hash,
       lockedUntil: now + leaseMs,
+      holder: tx.instance,
       now,
       expiresAt: now + IDEMPOTENCY_RETENTION_MS,
     });
     return { kind: 'new' };
   });
+}
+
+/** Held by this very process (another instance is a dead one), and within its lease. */
+function isLiveClaim(claim: IdempotencyRecord, instance: string, now: number): boolean {
+  return claim.holder === instance && claim.locked_until > now;
 }
 
 /** Stores the first result of a claimed key; from now on repeats get it back as a replay. */

@@ -145,6 +145,8 @@ export interface IdempotencyRecord {
   state: 'in_progress' | 'done';
   result: unknown;
   locked_until: number;
+  /** The storage instance (`OrchestratorStorage.instance`) whose process claimed it; null before it was recorded. */
+  holder: string | null;
 }
 
 export interface IdempotencyClaim {
@@ -152,6 +154,7 @@ export interface IdempotencyClaim {
   key: string;
   requestHash: string;
   lockedUntil: number;
+  holder: string;
   now: number;
   expiresAt: number;
 }
@@ -160,7 +163,7 @@ export interface IdempotencyRepository {
   /** Forgets keys whose retention ended before `now`. */
   purgeExpired(now: number): Promise<void>;
   find(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
-  /** Inserts an in-progress claim, or renews the lease of the existing one. */
+  /** Inserts an in-progress claim, or renews the lease of the existing one and hands it to `holder`. */
   claim(input: IdempotencyClaim): Promise<void>;
   complete(scope: string, key: string, result: unknown): Promise<void>;
   /** Deletes an in-progress claim (a finished one stays). */

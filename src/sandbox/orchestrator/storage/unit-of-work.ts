@@ -36,6 +36,13 @@ import type {
  *   storage itself from inside a unit is refused (it could not be part of the outer one).
  */
 export interface OrchestratorStorage {
+  /**
+   * Which process opened this storage (`ins_…`, new at every start). Claims record it (the idempotency
+   * store): one sandbox process serves one data directory, so a claim recorded by another instance was
+   * left by a process that died. A backend shared by several live processes would need their liveness
+   * (heartbeats) before treating another instance's claim as dead.
+   */
+  readonly instance: string;
   transaction<T>(work: (tx: OrchestratorTx) => Promise<T>): Promise<T>;
 }
 

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import type { Db } from '../../../db.js';
 import type { OrchestratorStorage, OrchestratorTx } from '../unit-of-work.js';
 import { SqliteAuditRepository } from './audit.js';
@@ -33,9 +34,11 @@ class SqliteStorage implements OrchestratorStorage {
   private readonly tx: SqliteTx;
   /** Set while a unit's work runs, to catch a unit opened from inside another one. */
   private readonly inUnit = new AsyncLocalStorage<true>();
+  /** A process opens its connection once, at start: the connection's lifetime is the instance's. */
+  readonly instance = `ins_${randomBytes(16).toString('hex')}`;
 
   constructor(private readonly db: Db) {
-    this.tx = new SqliteTx(db);
+    this.tx = new SqliteTx(db, this.instance);
   }
 
   transaction<T>(work: (tx: OrchestratorTx) => Promise<T>): Promise<T> {
@@ -80,7 +83,10 @@ class SqliteTx implements OrchestratorTx {
   readonly identity: SqliteIdentityStore;
   private depth = 0;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    readonly instance: string,
+  ) {
     this.audit = new SqliteAuditRepository(db);
     this.ledger = new SqliteLedgerRepository(db);
     this.limits = new SqliteLimitsRepository(db);

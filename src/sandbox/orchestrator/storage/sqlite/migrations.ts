@@ -83,6 +83,8 @@ CREATE INDEX money_idempotency_expiry ON money_idempotency (expires_at);`,
   created_at INTEGER NOT NULL,
   applied_at INTEGER
 )`,
+  // Which sandbox process holds an in-progress claim: a restarted sandbox frees its dead predecessor's at once.
+  'ALTER TABLE money_idempotency ADD COLUMN holder TEXT',
 ];
 
 /** The hash-chained audit log and the head record that anchors its last event. */

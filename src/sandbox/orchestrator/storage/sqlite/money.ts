@@ -274,7 +274,8 @@ export class SqliteIdempotencyRepository implements IdempotencyRepository {
   async find(scope: string, key: string): Promise<IdempotencyRecord | undefined> {
     const row = this.db
       .prepare(
-        'SELECT request_hash, state, result, locked_until FROM money_idempotency WHERE scope = ? AND key = ?',
+        `SELECT request_hash, state, result, locked_until, holder FROM money_idempotency
+         WHERE scope = ? AND key = ?`,
       )
       .get(scope, key) as (Omit<IdempotencyRecord, 'result'> & { result: string | null }) | undefined;
     return row && { ...row, result: JSON.parse(row.result ?? 'null') };
@@ -283,9 +284,10 @@ export class SqliteIdempotencyRepository implements IdempotencyRepository {
   async claim(input: IdempotencyClaim): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO money_idempotency (scope, key, request_hash, state, result, locked_until, created_at, expires_at)
-         VALUES (@scope, @key, @requestHash, 'in_progress', NULL, @lockedUntil, @now, @expiresAt)
-         ON CONFLICT (scope, key) DO UPDATE SET locked_until = excluded.locked_until`,
+        `INSERT INTO money_idempotency
+           (scope, key, request_hash, state, result, locked_until, holder, created_at, expires_at)
+         VALUES (@scope, @key, @requestHash, 'in_progress', NULL, @lockedUntil, @holder, @now, @expiresAt)
+         ON CONFLICT (scope, key) DO UPDATE SET locked_until = excluded.locked_until, holder = excluded.holder`,
       )
       .run(input);
   }
