@@ -100,7 +100,7 @@ describe('the idempotency store', () => {
     expect(executions).toBe(before + 1);
   });
 
-  it('keeps keys for 24 hours, and lets a crashed claim be taken over after its lease', async () => {
+  it('keeps keys for 24 hours, and lets a hung claim of this process be taken over after its lease', async () => {
     const request = { scope: 'test:retention', key: 'retention-1', body: { a: 1 }, now: 1_000_000 };
     const claim = (input: typeof request, leaseMs?: number) =>
       claimIdempotencyKey(sandbox.storage, input, leaseMs);
