@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 const BUNDLE = fileURLToPath(new URL('../../dist/cli-bundle/', import.meta.url));
 // esbuild names each bundled file in a comment.
-const COMMANDER = '// node_modules/commander/lib/command.js';
+const COMMANDER = 'commander/lib/command.js';
 
 /** The files an ES module loads before its body runs: itself and its static imports, transitively. */
 function staticGraph(file: string, seen = new Set<string>()): Set<string> {
