@@ -18,7 +18,9 @@ import type {
   ProvisionResponse,
   PublishGrant,
   PublishGrantRequest,
+  Resource,
 } from '../protocol/orchestrator.js';
+import { publicValues } from '../protocol/secret-shape.js';
 import type { HttpClient } from './http.js';
 
 /** Runs one authorized call: the credential (flag, PROJECTS_TOKEN or stored login) is the caller's concern. */
@@ -47,6 +49,15 @@ export interface AuditQuery {
 const segment = encodeURIComponent;
 
 /**
+ * A resource as the CLI may show it: of the credentials the orchestrator lists as public, those that look
+ * like a credential are dropped (S7 does not rest on the orchestrator or the provider being right).
+ */
+function checkedPublic(resource: Resource): Resource {
+  const listed = resource.public_credentials;
+  return { ...resource, public_credentials: publicValues(listed, Object.keys(listed)) };
+}
+
+/**
  * The CLI's side of the orchestrator's discovery, project, quote, provision and approval API
  * (docs/protocol.md). Every answer is validated against the shared schema before the CLI acts on it.
  */
@@ -68,17 +79,21 @@ export class OrchestratorApi {
   /** The project with its resources, pending approvals and this month's spend. */
   async projectStatus(id: string): Promise<ProjectStatus> {
     const { ProjectStatusSchema } = await schemas();
-    return this.call((http) => http.get(`/v1/projects/${segment(id)}`, { schema: ProjectStatusSchema }));
+    const status = await this.call((http) =>
+      http.get(`/v1/projects/${segment(id)}`, { schema: ProjectStatusSchema }),
+    );
+    return { ...status, resources: status.resources.map(checkedPublic) };
   }
 
   async provision(projectId: string, request: ProvisionRequest): Promise<ProvisionResponse> {
     const { ProvisionResponseSchema } = await schemas();
-    return this.call((http) =>
+    const answer = await this.call((http) =>
       http.post(`/v1/projects/${segment(projectId)}/provision`, request, {
         schema: ProvisionResponseSchema,
         idempotencyKey: request.idempotency_key,
       }),
     );
+    return { ...answer, resource: checkedPublic(answer.resource) };
   }
 
   /** The publish grant the provider requires before a production change (APPROVAL_REQUIRED until decided). */

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { newRequestId, ProviderClient } from '../client/provider-client.js';
 import { ProjectsError } from '../protocol/errors.js';
-import { ErrorResponse, type Service } from '../protocol/provider.js';
+import { ErrorResponse, type Resource, type Service } from '../protocol/provider.js';
+import { looksLikeCredential } from '../protocol/secret-shape.js';
 import { signatureHeader } from '../protocol/signing.js';
 
 /**
@@ -42,6 +43,8 @@ interface Context {
   client: ProviderClient;
   services: Service[];
   accountToken?: string;
+  /** Answers that carried an access configuration (creations, rotations), for the checks of its marking. */
+  issued: Resource[];
 }
 
 type Check = { name: string; run(ctx: Context): Promise<void> };
@@ -56,7 +59,7 @@ export async function runConformance(
     orchestratorId: 'conformance',
     timeoutMs: options.timeoutMs ?? 10_000,
   });
-  const ctx: Context = { options, client, services: [] };
+  const ctx: Context = { options, client, services: [], issued: [] };
   const results: CheckResult[] = [];
   for (const check of CHECKS) {
     let result: CheckResult;
@@ -303,6 +306,14 @@ const CHECKS: Check[] = [
     },
   },
   {
+    name: 'resources: access keys marked public exist and do not look like credentials',
+    async run(ctx) {
+      assert(ctx.issued.length > 0, 'no credentials were issued (the lifecycle check failed)');
+      const problems = new Set(ctx.issued.flatMap(publicKeyProblems));
+      assert(problems.size === 0, [...problems].join('; '));
+    },
+  },
+  {
     name: 'deep links: an auto-created account can be claimed',
     async run(ctx) {
       assert(ctx.accountToken, 'no account token (the account check failed)');
@@ -321,6 +332,7 @@ async function lifecycle(ctx: Context, token: string, service: Service): Promise
   const created = await ctx.client.createResource(token, request);
   assert(created.status === 'active', `${service.id}: created as ${created.status}`);
   assert(created.access_configuration, `${service.id}: no access_configuration on creation`);
+  ctx.issued.push(created);
   const replay = await ctx.client.createResource(token, request);
   assert(
     replay.id === created.id,
@@ -330,6 +342,7 @@ async function lifecycle(ctx: Context, token: string, service: Service): Promise
   assert(read.id === created.id, `${service.id}: GET returned another resource`);
   assert(!read.access_configuration, `${service.id}: GET exposes credentials`);
   const rotated = await ctx.client.rotateCredentials(token, created.id);
+  ctx.issued.push(rotated);
   const before = created.access_configuration;
   const after = rotated.access_configuration ?? {};
   assert(
@@ -340,4 +353,20 @@ async function lifecycle(ctx: Context, token: string, service: Service): Promise
   assert(removed.status === 'removed', `${service.id}: remove answered ${removed.status}`);
   const gone = await ctx.client.getResource(token, created.id);
   assert(gone.status === 'removed', `${service.id}: still ${gone.status} after remove`);
+}
+
+/**
+ * `public_keys` lets clients show values (ids, URLs); a token, a password or a URL with userinfo marked
+ * public would be shown too, so each marked key must be in the access configuration and its value must not
+ * look like a credential. A problem names the key, never the value.
+ */
+function publicKeyProblems(answer: Resource): string[] {
+  const access = answer.access_configuration ?? {};
+  return (answer.public_keys ?? []).flatMap((key) => {
+    if (!Object.hasOwn(access, key))
+      return [`${answer.service_id}: ${key} is marked public but is not in access_configuration`];
+    if (looksLikeCredential(access[key] ?? ''))
+      return [`${answer.service_id}: ${key} is marked public but its value looks like a credential`];
+    return [];
+  });
 }

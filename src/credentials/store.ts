@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ProjectsPaths, resolvePaths } from '../core/paths.js';
 import { ProjectsError } from '../protocol/errors.js';
+import { publicValues } from '../protocol/secret-shape.js';
 import { EncryptedFileBackend } from './file-store.js';
 import { KeychainBackend, KeychainError } from './keychain.js';
 import { withFileLock } from './lock.js';
@@ -160,6 +161,11 @@ export async function openCredentialStore(options: OpenStoreOptions = {}): Promi
   );
 }
 
+/** Which of a namespace's resource credentials are public, kept beside them (a list of names). */
+function publicNamesKey(namespace: string): string {
+  return `resources-public:${namespace}`;
+}
+
 /**
  * Logins keyed by orchestrator URL (several can be signed in at once), pending device logins keyed by
  * their ref, and provider resource credentials by namespace (a project) and environment variable name.
@@ -207,18 +213,42 @@ export class CredentialStore {
     return this.remove(`pending-login:${ref}`);
   }
 
-  /** A provisioned resource's credentials, by environment variable name (e.g. `DATABASE_URL`). */
+  /**
+   * A provisioned resource's credentials, by environment variable name (e.g. `DATABASE_URL`). Every value
+   * is registered for redaction except the public ones (see `getPublicResourceValues`).
+   */
   async getResourceSecrets(namespace: string): Promise<Record<string, string>> {
-    const secrets = (await this.read<Record<string, string>>(`resources:${namespace}`)) ?? {};
-    for (const value of Object.values(secrets)) this.onSecret(value);
-    return secrets;
+    const { values, shown } = await this.readResource(namespace);
+    this.registerSecrets(values, shown);
+    return values;
   }
 
-  /** Adds or replaces the given variables, keeping the others. */
-  async putResourceSecrets(namespace: string, secrets: Record<string, string>): Promise<void> {
-    for (const value of Object.values(secrets)) this.onSecret(value);
+  /**
+   * The values that may be shown: named public when they were put (the provider's marking, passed on by the
+   * orchestrator) and not shaped like a credential. Secrets are neither returned nor registered.
+   */
+  async getPublicResourceValues(namespace: string): Promise<Record<string, string>> {
+    return (await this.readResource(namespace)).shown;
+  }
+
+  /**
+   * Adds or replaces the given variables, keeping the others. `publicNames` are those of the given
+   * variables whose values are not secret; the given variables not in it are secret, whatever they were.
+   */
+  async putResourceSecrets(
+    namespace: string,
+    secrets: Record<string, string>,
+    publicNames: readonly string[] = [],
+  ): Promise<void> {
+    const shown = publicValues(secrets, publicNames);
+    this.registerSecrets(secrets, shown);
     const current = (await this.read<Record<string, string>>(`resources:${namespace}`)) ?? {};
+    const currentPublic = await this.publicNames(namespace);
     await this.write(`resources:${namespace}`, { ...current, ...secrets });
+    await this.writePublicNames(namespace, currentPublic, [
+      ...currentPublic.filter((name) => !Object.hasOwn(secrets, name)),
+      ...Object.keys(shown),
+    ]);
   }
 
   /** The variable names held for a namespace; never their values. */
@@ -231,12 +261,19 @@ export class CredentialStore {
     const key = `resources:${namespace}`;
     if (!names) {
       await this.remove(key);
+      await this.remove(publicNamesKey(namespace));
       return;
     }
     const current = (await this.read<Record<string, string>>(key)) ?? {};
     for (const name of names) delete current[name];
     if (Object.keys(current).length === 0) await this.remove(key);
     else await this.write(key, current);
+    const currentPublic = await this.publicNames(namespace);
+    await this.writePublicNames(
+      namespace,
+      currentPublic,
+      currentPublic.filter((name) => Object.hasOwn(current, name)),
+    );
   }
 
   close(): void {
@@ -251,6 +288,34 @@ export class CredentialStore {
   private registerLogin(record: LoginRecord): void {
     this.onSecret(record.accessToken);
     if (record.refreshToken) this.onSecret(record.refreshToken);
+  }
+
+  /** Registers every value for redaction but the public ones. */
+  private registerSecrets(values: Record<string, string>, shown: Record<string, string>): void {
+    for (const [name, value] of Object.entries(values)) {
+      if (!Object.hasOwn(shown, name)) this.onSecret(value);
+    }
+  }
+
+  private async readResource(
+    namespace: string,
+  ): Promise<{ values: Record<string, string>; shown: Record<string, string> }> {
+    const values = (await this.read<Record<string, string>>(`resources:${namespace}`)) ?? {};
+    const shown = publicValues(values, await this.publicNames(namespace));
+    return { values, shown };
+  }
+
+  /** Absent (credentials stored before providers could mark public values): none, so all are secret. */
+  private async publicNames(namespace: string): Promise<string[]> {
+    return (await this.read<string[]>(publicNamesKey(namespace))) ?? [];
+  }
+
+  /** Writes only a change, so that a store without public names costs no extra keychain call. */
+  private async writePublicNames(namespace: string, before: string[], names: string[]): Promise<void> {
+    const after = [...new Set(names)].sort();
+    if (after.join('\n') === before.join('\n')) return;
+    if (after.length) await this.write(publicNamesKey(namespace), after);
+    else await this.remove(publicNamesKey(namespace));
   }
 
   private async read<T>(key: string): Promise<T | undefined> {

@@ -77,6 +77,13 @@ export const ResourceSchema = z
     status: z.enum(['active', 'removed']),
     provider_resource_id: z.string(),
     credential_names: z.array(z.string()).describe('env-var names of the credentials; never their values'),
+    public_credentials: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe(
+        'the credentials whose values are not secret (the provider marked them public and they do not look ' +
+          'like a credential: ids, URLs), with their values; clients may show these and keep the rest secret',
+      ),
     price: MoneySchema.nullable(),
     created_at: timestamp,
   })

@@ -246,6 +246,14 @@ export const Resource = z
         'Credentials as environment variables. Only in the answers of create (and its idempotent replays) ' +
           'and rotate_credentials — never in GET.',
       ),
+    public_keys: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Names of access_configuration entries whose values are not secret (ids, hostnames, URLs without ' +
+          'credentials in them), which clients may show; every other entry is a secret. Absent: all are ' +
+          'secret. A value shaped like a credential is treated as secret whatever this says.',
+      ),
     billing: Billing,
     created_at: timestamp,
     updated_at: timestamp,

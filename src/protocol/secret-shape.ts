@@ -26,3 +26,56 @@ export type SecretPrefix = (typeof SECRET_PREFIXES)[number];
 
 /** Matches any value shaped like a secret issued by this system. */
 export const SECRET_SHAPE = new RegExp(`\\b(?:${SECRET_PREFIXES.join('|')})_[A-Za-z0-9]{16,}`, 'g');
+
+/** `scheme://user:password@host`: credentials embedded in a URL. */
+const URL_USERINFO = /[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i;
+/** A query parameter or assignment that carries a credential (`?token=…`, `password=…`). */
+const CREDENTIAL_PARAMETER =
+  /(?:^|[?&;\s])(?:access_token|api_?key|auth|credentials?|key|passw(?:or)?d|pwd|secret|sig(?:nature)?|token)=/i;
+/** Bearer and Basic credentials, JSON Web Tokens, PEM private keys. */
+const CREDENTIAL_SYNTAX = /\b(?:Bearer|Basic)\s+\S{8,}|\beyJ[\w-]+\.[\w-]+\.|-----BEGIN [A-Z ]*PRIVATE KEY/;
+/** Runs of token characters; judged by {@link isRandomLooking}. */
+const TOKEN_RUN = /[A-Za-z0-9_-]{24,}/g;
+/** A long hexadecimal run: a hash-sized token (ids of 12 or 16 random bytes are shorter). */
+const LONG_HEX = /[0-9a-f]{40,}|[0-9A-F]{40,}/;
+
+/**
+ * Random material rather than words or ids: after a type prefix (`res_`, `edt_`), many distinct letters and
+ * digits (hexadecimal ids and UUIDs have at most 16) with a digit or a capital among them (hyphenated
+ * lower-case words have neither).
+ */
+function isRandomLooking(run: string): boolean {
+  const body = run.replace(/^(?:[a-z]+_)+/, '');
+  const distinct = new Set(body.replace(/[_-]/g, '')).size;
+  return body.length >= 20 && distinct >= 17 && /[0-9A-Z]/.test(body);
+}
+
+/**
+ * Whether a value looks like a credential of any issuer, not only this system's: a token of ours, a URL
+ * with a password in it, a bearer credential, a JWT, a private key, or a long random-looking string. A
+ * provider may say an access-configuration value is public (an id, a hostname, a URL); a value of this
+ * shape is treated as secret regardless, and the conformance suite reports the provider (S7).
+ */
+export function looksLikeCredential(value: string): boolean {
+  if (new RegExp(SECRET_SHAPE.source).test(value)) return true;
+  if (URL_USERINFO.test(value) || CREDENTIAL_PARAMETER.test(value) || CREDENTIAL_SYNTAX.test(value))
+    return true;
+  if (LONG_HEX.test(value)) return true;
+  return [...value.matchAll(TOKEN_RUN)].some(([run]) => isRandomLooking(run));
+}
+
+/**
+ * The values that may be shown: those named public (by the provider, or by the orchestrator passing its
+ * marking on) that exist and do not look like a credential. Everything else stays secret.
+ */
+export function publicValues(
+  values: Readonly<Record<string, string>>,
+  publicNames: readonly string[] = [],
+): Record<string, string> {
+  return Object.fromEntries(
+    publicNames.flatMap((name) => {
+      const value = Object.hasOwn(values, name) ? values[name] : undefined;
+      return typeof value === 'string' && !looksLikeCredential(value) ? [[name, value]] : [];
+    }),
+  );
+}

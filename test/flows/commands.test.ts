@@ -252,6 +252,9 @@ describe('provision', () => {
 
     const listed = await runEnv({ pull: false }, factoryIn(dir).factory);
     expect(listed.data.names).toEqual(['KV_REST_API_TOKEN', 'KV_REST_API_URL']);
+    // The store's URL is public (the provider marks it so); the token is not.
+    const storeUrl = `${sandbox.url}/providers/data/kv/${status.resources[0]?.provider_resource_id}`;
+    expect(listed.data.public).toEqual({ KV_REST_API_URL: storeUrl });
     // The developer's own .env: their variables stay, a stale value of ours is replaced.
     writeFileSync(join(dir, '.env'), 'MY_OWN=1\nKV_REST_API_TOKEN="stale"\n', { mode: 0o644 });
     const pulled = await runEnv({ pull: true }, factoryIn(dir).factory);
@@ -261,7 +264,7 @@ describe('provision', () => {
     expect(env).not.toContain('stale');
     expect(env).toMatch(/^KV_REST_API_URL="http[^"]+"$/m);
     expect(pulled.human?.((await import('../../src/cli/style.js')).plainStyle)).toBe(
-      'KV_REST_API_TOKEN\nKV_REST_API_URL',
+      `KV_REST_API_TOKEN\nKV_REST_API_URL=${storeUrl}`,
     );
   });
 

@@ -46,9 +46,12 @@ async function provision(body: Record<string, unknown>) {
 async function provisioned(body: Record<string, unknown>): Promise<ProvisionResponse> {
   const answer = await provision(body);
   if (answer.status >= 300) throw new Error(`not provisioned: ${JSON.stringify(answer.body)}`);
+  // The provider marks ids and URLs public (kept in clear so that listings show them); everything else
+  // it hands out is a credential.
+  const shown = answer.body.resource.public_credentials;
+  expect(Object.keys(shown).every((name) => /_(ID|URL)$/.test(name))).toBe(true);
   for (const [name, value] of Object.entries(answer.body.credentials)) {
-    // Ids and URLs name a resource; everything else a provider hands out is a credential.
-    if (!/_(ID|URL)$/.test(name)) issued.set(`${body.service} ${name}`, value);
+    if (!Object.hasOwn(shown, name)) issued.set(`${body.service} ${name}`, value);
   }
   return answer.body;
 }

@@ -150,13 +150,12 @@ describe('the coding agent', () => {
     expect(data.credential_names).toEqual(['KV_REST_API_TOKEN', 'KV_REST_API_URL']);
     expect(bought.stdout + bought.stderr).not.toMatch(/kv_[A-Za-z0-9]{16,}/);
 
-    // The agent sees the credentials by name only.
+    // The agent sees the credentials by name, and the value of the one the provider marks public only.
     const names = await runCli(['env', '--json'], { env, cwd: project });
     expect(names.code).toBe(0);
-    expect((names.json().data as { names: string[] }).names).toEqual([
-      'KV_REST_API_TOKEN',
-      'KV_REST_API_URL',
-    ]);
+    const held = names.json().data as { names: string[]; public: Record<string, string> };
+    expect(held.names).toEqual(['KV_REST_API_TOKEN', 'KV_REST_API_URL']);
+    expect(Object.keys(held.public)).toEqual(['KV_REST_API_URL']);
     expect(names.stdout).not.toMatch(/kv_[A-Za-z0-9]{16,}/);
 
     const again = await runCli(args, { env, cwd: project });

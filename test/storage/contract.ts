@@ -379,6 +379,7 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
           status: 'active',
           provider_resource_id: 'kv_1',
           credential_names: [],
+          public_credentials: {},
           price_amount: null,
           price_currency: null,
           quote_id: null,
@@ -388,12 +389,15 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
         const outcome = await storage.transaction(async (tx) => {
           await tx.projects.insert({ id: 'prj_res', user_id: 'usr_res', name: 'res', created_at: 'now' });
           await tx.resources.insert(resource);
-          await tx.resources.saveCredentials('res_contract', 'sealed-text', ['TOKEN', 'URL']);
+          await tx.resources.saveCredentials('res_contract', 'sealed-text', ['TOKEN', 'URL'], {
+            URL: 'https://kv.example/1',
+          });
           const saved = await tx.resources.find('usr_res', 'res_contract');
           const credentials = await tx.resources.credentials('res_contract');
           await tx.resources.markRemoved('res_contract');
           return {
             names: saved?.credential_names,
+            shown: saved?.public_credentials,
             credentials,
             listed: (await tx.resources.listByProject('prj_res')).map((r) => r.status),
             afterRemoval: await tx.resources.credentials('res_contract'),
@@ -402,6 +406,7 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
         });
         expect(outcome).toEqual({
           names: ['TOKEN', 'URL'],
+          shown: { URL: 'https://kv.example/1' },
           credentials: 'sealed-text',
           listed: ['removed'],
           afterRemoval: undefined,

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { withEnvAssignments } from '../../../core/managed-files.js';
 import { readIfExists } from '../../../credentials/cipher.js';
 import type { CommandInput } from '../../command.js';
+import { credentialLines } from '../../credential-names.js';
 import { credentialStore } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import { writeFileAtomic } from '../../local-state.js';
@@ -12,17 +13,19 @@ export interface EnvOptions {
 }
 
 export interface EnvData {
-  /** Env-var names held for the project; never their values. */
+  /** Env-var names held for the project. */
   names: string[];
+  /** The values of those the provider marked public (ids, URLs); secret values are never shown. */
+  public: Record<string, string>;
   store: string;
   /** The .env written by --pull. */
   file: string | null;
 }
 
 /**
- * `projects env`: the project's credentials by env-var name. `--pull` sets them in `.env` (mode 0600,
- * gitignored by init; the user's own variables in it are kept) for local development; their values are
- * never printed, in any mode.
+ * `projects env`: the project's credentials by env-var name, with the values of the public ones (a site id,
+ * an API URL). `--pull` sets them all in `.env` (mode 0600, gitignored by init; the user's own variables
+ * in it are kept) for local development; secret values are never printed, in any mode.
  */
 export async function runEnv(options: EnvOptions, factory: Factory): Promise<CommandResult<EnvData>> {
   const project = factory.requireProject();
@@ -41,10 +44,11 @@ export async function runEnv(options: EnvOptions, factory: Factory): Promise<Com
   } else {
     names = await store.listResourceSecretNames(project.config.project_id);
   }
-  const data: EnvData = { names, store: store.kind, file };
+  const shown = await store.getPublicResourceValues(project.config.project_id);
+  const data: EnvData = { names, public: shown, store: store.kind, file };
   return {
     data,
-    human: () => names.join('\n'),
+    human: () => credentialLines(names, shown).join('\n'),
     warnings: names.length ? [] : ['the project has no credentials yet'],
     next: file
       ? [{ command: 'git status --ignored .env', why: 'check that .env stays out of git' }]

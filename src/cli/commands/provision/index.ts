@@ -172,9 +172,14 @@ async function provisionOnce(
         const answer = await throughApprovals(factory, api, rerun, 'nothing was bought', () =>
           throughWebGates(factory, rerun, () => api.provision(projectId, request)),
         );
-        for (const value of Object.values(answer.credentials)) factory.redactor.register(value);
+        // The store registers every value for redaction except those the provider marked public (checked
+        // against the shape of a credential again here: S7 does not rest on the provider being right).
         if (Object.keys(answer.credentials).length)
-          await store.putResourceSecrets(projectId, answer.credentials);
+          await store.putResourceSecrets(
+            projectId,
+            answer.credentials,
+            Object.keys(answer.resource.public_credentials),
+          );
         return answer;
       },
     );

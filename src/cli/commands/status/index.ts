@@ -3,6 +3,7 @@ import type { Budget } from '../../../protocol/money.js';
 import type { ProjectStatus } from '../../../protocol/orchestrator.js';
 import { orchestratorApi } from '../../api.js';
 import { approvalsTable } from '../../approval-view.js';
+import { credentialLines } from '../../credential-names.js';
 import type { Factory } from '../../factory.js';
 import type { CommandResult } from '../../output.js';
 import { type Style, table } from '../../style.js';
@@ -56,7 +57,7 @@ function describeStatus(data: StatusData, style: Style): string {
             resource.id,
             `${resource.provider}/${resource.service}`,
             resource.name ?? '',
-            resource.credential_names.join(', '),
+            credentialLines(resource.credential_names, resource.public_credentials).join(', '),
           ]),
         )
       : '  none',

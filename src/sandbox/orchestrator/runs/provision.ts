@@ -36,7 +36,7 @@ import type { ProjectStore } from './projects.js';
 import type { ProviderCalls } from './provider-calls.js';
 import type { QuoteStore } from './quotes.js';
 import type { ProviderRegistry, RegisteredProvider } from './registry.js';
-import type { ResourceStore } from './resources.js';
+import { accessOf, type ResourceStore } from './resources.js';
 
 export interface ProvisionDeps {
   ctx: SandboxContext;
@@ -247,7 +247,7 @@ export class Provisioner {
         price: quote.price > 0 ? { amount: quote.price, currency: quote.currency } : null,
         quoteId: quote.id,
         approvalId: approval?.id ?? null,
-        credentials: created.access_configuration ?? {},
+        access: accessOf(created),
       },
       new Date(ctx.now()),
     );

@@ -62,6 +62,8 @@ export interface ResourceRecord {
   status: 'active' | 'removed';
   provider_resource_id: string;
   credential_names: string[];
+  /** The credentials that are not secret, by name, in clear (see `publicValues`). */
+  public_credentials: Record<string, string>;
   price_amount: number | null;
   price_currency: string | null;
   quote_id: string | null;
@@ -79,8 +81,13 @@ export interface ResourceRepository {
   listByProject(projectId: string): Promise<ResourceRecord[]>;
   namesInProject(projectId: string): Promise<string[]>;
   credentials(resourceId: string): Promise<string | undefined>;
-  /** Replaces the (sealed) credentials and the resource's list of their names. */
-  saveCredentials(resourceId: string, sealed: string, names: string[]): Promise<void>;
+  /** Replaces the (sealed) credentials, the resource's list of their names and its public ones. */
+  saveCredentials(
+    resourceId: string,
+    sealed: string,
+    names: string[],
+    publicCredentials: Record<string, string>,
+  ): Promise<void>;
   /** Marks it removed and forgets its credentials. */
   markRemoved(resourceId: string): Promise<void>;
 }

@@ -7,7 +7,7 @@ import type { Accounts } from './accounts.js';
 import { gateOnApproval } from './approvals.js';
 import type { ProviderCalls } from './provider-calls.js';
 import type { ProviderRegistry } from './registry.js';
-import type { ResourceStore } from './resources.js';
+import { accessOf, type ResourceStore } from './resources.js';
 
 /**
  * Rotating a resource's credentials and removing it, at the provider first, then here. Removing
@@ -30,10 +30,13 @@ export class ResourceActions {
     const provider = await this.registry.get(resource.provider);
     const token = await this.accounts.tokenFor(principal, provider);
     const rotated = await this.calls.client(provider).rotateCredentials(token, resource.provider_resource_id);
-    const credentials = rotated.access_configuration ?? {};
-    await this.resources.saveCredentials(resource.id, credentials);
+    const access = accessOf(rotated);
+    await this.resources.saveCredentials(resource.id, access);
     await this.audit(principal, resource, 'resource.rotate');
-    return { resource: (await this.resources.get(principal.userId, id)).resource, credentials };
+    return {
+      resource: (await this.resources.get(principal.userId, id)).resource,
+      credentials: access.credentials,
+    };
   }
 
   async remove(principal: Principal, id: string): Promise<Resource> {

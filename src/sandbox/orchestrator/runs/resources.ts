@@ -1,6 +1,8 @@
 import { moneyOrNull } from '../../../core/money.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Money, Resource } from '../../../protocol/orchestrator.js';
+import type { Resource as ProviderResource } from '../../../protocol/provider.js';
+import { publicValues } from '../../../protocol/secret-shape.js';
 import type { SealedColumn, SecretBox } from '../../secret-box.js';
 import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 import { newId } from './ids.js';
@@ -10,6 +12,8 @@ import type { ResourceRecord } from './repository.js';
  * Resources bought through the orchestrator. The provider-issued credentials (access configuration)
  * are kept in their own table so that listings can never carry them; they leave only in the answer of
  * the provision that created them (and its idempotent replay) or of a rotation. They are sealed at rest.
+ * The few the provider marked public (ids, URLs) and that do not look like a credential are also kept in
+ * clear with the resource, so that listings show them (`public_credentials`).
  */
 export const RESOURCE_CREDENTIALS: SealedColumn = {
   table: 'runs_resource_credentials',
@@ -26,7 +30,18 @@ export interface NewResource {
   price: Money | null;
   quoteId: string | null;
   approvalId: string | null;
+  access: AccessConfiguration;
+}
+
+/** A provider's access configuration and the names of its entries it says are public. */
+export interface AccessConfiguration {
   credentials: Record<string, string>;
+  publicKeys: readonly string[];
+}
+
+/** What a provider's resource answer (create, replay, rotate) hands out. */
+export function accessOf(resource: ProviderResource): AccessConfiguration {
+  return { credentials: resource.access_configuration ?? {}, publicKeys: resource.public_keys ?? [] };
 }
 
 export interface StoredResource {
@@ -52,17 +67,23 @@ export class ResourceStore {
       name: input.name,
       status: 'active',
       provider_resource_id: input.providerResourceId,
-      credential_names: Object.keys(input.credentials).sort(),
+      credential_names: Object.keys(input.access.credentials).sort(),
+      public_credentials: publicValues(input.access.credentials, input.access.publicKeys),
       price_amount: input.price?.amount ?? null,
       price_currency: input.price?.currency ?? null,
       quote_id: input.quoteId,
       approval_id: input.approvalId,
       created_at: now.toISOString(),
     };
-    const sealed = this.seal(input.credentials);
+    const sealed = this.seal(input.access.credentials);
     await this.storage.transaction(async (tx) => {
       await tx.resources.insert(record);
-      await tx.resources.saveCredentials(record.id, sealed, record.credential_names);
+      await tx.resources.saveCredentials(
+        record.id,
+        sealed,
+        record.credential_names,
+        record.public_credentials,
+      );
     });
     return toResource(record);
   }
@@ -88,10 +109,11 @@ export class ResourceStore {
     return JSON.parse(this.secrets.open(sealed, RESOURCE_CREDENTIALS)) as Record<string, string>;
   }
 
-  saveCredentials(resourceId: string, credentials: Record<string, string>): Promise<void> {
+  saveCredentials(resourceId: string, { credentials, publicKeys }: AccessConfiguration): Promise<void> {
     const sealed = this.seal(credentials);
     const names = Object.keys(credentials).sort();
-    return this.storage.transaction((tx) => tx.resources.saveCredentials(resourceId, sealed, names));
+    const shown = publicValues(credentials, publicKeys);
+    return this.storage.transaction((tx) => tx.resources.saveCredentials(resourceId, sealed, names, shown));
   }
 
   private seal(credentials: Record<string, string>): string {
@@ -113,6 +135,7 @@ function toResource(row: ResourceRecord): Resource {
     status: row.status,
     provider_resource_id: row.provider_resource_id,
     credential_names: row.credential_names,
+    public_credentials: row.public_credentials,
     price: moneyOrNull(row.price_amount, row.price_currency),
     created_at: row.created_at,
   };

@@ -91,6 +91,7 @@ function kvService(id: keyof typeof TIERS, paid: boolean): ServiceDefinition<KvC
       KV_REST_API_URL: `${rt.baseUrl()}kv/${resource.id}`,
       KV_REST_API_TOKEN: rt.issueCredential(resource.id, 'kv', 'kv_'),
     }),
+    publicAccess: ['KV_REST_API_URL'],
     update: (resource, configuration) => ({ ...resource.details, name: configuration.name ?? null }),
     teardown: (resource, rt) => {
       rt.db.prepare(`DELETE FROM ${rt.table('kv')} WHERE resource_id = ?`).run(resource.id);

@@ -173,6 +173,7 @@ export const zoneService: ServiceDefinition<ZoneConfiguration> = {
     EDGE_DNS_API_URL: `${rt.baseUrl()}dns/zones/${String(resource.details.domain)}`,
     EDGE_DNS_API_TOKEN: rt.issueCredential(resource.id, 'dns', 'dns_'),
   }),
+  publicAccess: ['EDGE_DNS_ZONE_ID', 'EDGE_DNS_API_URL'],
   teardown(resource, rt) {
     rt.db.prepare(`DELETE FROM ${rt.table('dns_records')} WHERE zone_id = ?`).run(resource.id);
     rt.db.prepare(`DELETE FROM ${rt.table('zones')} WHERE resource_id = ?`).run(resource.id);

@@ -96,6 +96,7 @@ export const siteService: ServiceDefinition<SiteConfiguration> = {
     EDGE_DEPLOY_API_URL: `${rt.baseUrl()}deploy`,
     EDGE_DEPLOY_TOKEN: rt.issueCredential(resource.id, 'deploy', 'edt_'),
   }),
+  publicAccess: ['EDGE_SITE_ID', 'EDGE_DEPLOY_API_URL'],
   teardown(resource, rt) {
     rt.db.prepare(`DELETE FROM ${rt.table('sites')} WHERE resource_id = ?`).run(resource.id);
   },

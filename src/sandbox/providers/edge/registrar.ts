@@ -197,6 +197,8 @@ export const domainService: ServiceDefinition<DomainConfiguration> = {
       EDGE_DNS_API_TOKEN: rt.issueCredential(zoneId, 'dns', 'dns_'),
     };
   },
+  // The transfer auth code moves the domain to whoever holds it: a secret like the token.
+  publicAccess: ['EDGE_DNS_ZONE_ID', 'EDGE_DNS_API_URL'],
   teardown(resource, rt) {
     rt.db.prepare(`DELETE FROM ${rt.table('domains')} WHERE resource_id = ?`).run(resource.id);
     const zoneId = resource.details.zone_resource_id;

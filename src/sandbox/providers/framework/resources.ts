@@ -162,7 +162,7 @@ export class ResourceService {
       this.#rt.db
         .prepare(`UPDATE ${this.#table('resources')} SET sealed_answer = ?, updated_at = ? WHERE id = ?`)
         .run(this.#sealer.seal(access), this.#rt.now(), id);
-      return { ...toResource(loadResource(this.#rt.db, this.#rt.table, id)!), access_configuration: access };
+      return withAccess(toResource(loadResource(this.#rt.db, this.#rt.table, id)!), service, access);
     })();
   }
 
@@ -346,16 +346,14 @@ export class ResourceService {
       this.#rt.db
         .prepare(`UPDATE ${this.#table('resources')} SET sealed_answer = ? WHERE id = ?`)
         .run(this.#sealer.seal(access), id);
-      return { ...toResource(row), access_configuration: access };
+      return withAccess(toResource(row), service, access);
     })();
   }
 
   #replay(row: ResourceRow): Resource {
     if (row.status !== 'active' || !row.sealed_answer) return toResource(row);
-    return {
-      ...toResource(row),
-      access_configuration: this.#sealer.open(row.sealed_answer) as Record<string, string>,
-    };
+    const access = this.#sealer.open(row.sealed_answer) as Record<string, string>;
+    return withAccess(toResource(row), this.#service(row.service_id), access);
   }
 
   #owned(account: AccountRow, id: string, options: { active?: boolean } = {}): ResourceRow {
@@ -414,6 +412,19 @@ export class ResourceService {
         now,
       );
   }
+}
+
+/**
+ * A resource answer with its credentials and the names of those that are not secret, as the service
+ * declares them (a wrong name shows in the conformance suite rather than being dropped here).
+ */
+function withAccess(resource: Resource, service: AnyService, access: Record<string, string>): Resource {
+  const publicKeys = service.publicAccess ?? [];
+  return {
+    ...resource,
+    access_configuration: access,
+    ...(publicKeys.length ? { public_keys: [...publicKeys] } : {}),
+  };
 }
 
 function parseConfiguration(service: AnyService, configuration: unknown): Record<string, unknown> {

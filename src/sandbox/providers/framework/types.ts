@@ -89,6 +89,11 @@ export interface ServiceDefinition<C extends Record<string, unknown> = Record<st
   provision(resource: { id: string; accountId: string }, configuration: C, rt: ProviderRuntime): object;
   /** Issues fresh credentials (at creation and on rotation, after the old ones were revoked). */
   access(resource: ResourceRecord, rt: ProviderRuntime): Record<string, string>;
+  /**
+   * Names of `access` entries that are not secret (ids, URLs without credentials), answered as
+   * `public_keys` so that clients may show them. Never a token, a password or a URL with userinfo.
+   */
+  publicAccess?: readonly string[];
   /** Applies a new configuration; returns the new details. Absent: update_service is NOT_IMPLEMENTED. */
   update?(resource: ResourceRecord, configuration: C, rt: ProviderRuntime): object;
   /** Removes the backing state (data, names, records). Credentials are revoked by the framework. */

@@ -226,6 +226,8 @@ CREATE TABLE runs_inflight (
 )`,
   // A claim is final unless the claimant says it is tentative (a purchase whose outcome may still be unknown).
   'ALTER TABLE runs_approvals ADD COLUMN claim_settled INTEGER NOT NULL DEFAULT 1',
+  // The credentials a provider marked public (ids, URLs), in clear: listings show them. Older rows: none.
+  `ALTER TABLE runs_resources ADD COLUMN public_credentials TEXT NOT NULL DEFAULT '{}'`,
 ];
 
 /** Identity: users, keys, sessions, grants and tokens, device and auth codes, API tokens, terms, cards. */

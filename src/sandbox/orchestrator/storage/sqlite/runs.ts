@@ -115,13 +115,20 @@ export class SqliteInflightRepository implements InflightRepository {
   }
 }
 
-type ResourceRow = Omit<ResourceRecord, 'credential_names'> & { credential_names: string };
+type ResourceRow = Omit<ResourceRecord, 'credential_names' | 'public_credentials'> & {
+  credential_names: string;
+  public_credentials: string;
+};
 
 export class SqliteResourceRepository implements ResourceRepository {
   constructor(private readonly db: Db) {}
 
   async insert(resource: ResourceRecord): Promise<void> {
-    const row: ResourceRow = { ...resource, credential_names: JSON.stringify(resource.credential_names) };
+    const row: ResourceRow = {
+      ...resource,
+      credential_names: JSON.stringify(resource.credential_names),
+      public_credentials: JSON.stringify(resource.public_credentials),
+    };
     this.db.prepare(insertSql('runs_resources', row)).run(row);
   }
 
@@ -153,7 +160,12 @@ export class SqliteResourceRepository implements ResourceRepository {
     return row?.access_configuration;
   }
 
-  async saveCredentials(resourceId: string, sealed: string, names: string[]): Promise<void> {
+  async saveCredentials(
+    resourceId: string,
+    sealed: string,
+    names: string[],
+    publicCredentials: Record<string, string>,
+  ): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO runs_resource_credentials (resource_id, access_configuration) VALUES (?, ?)
@@ -161,8 +173,8 @@ export class SqliteResourceRepository implements ResourceRepository {
       )
       .run(resourceId, sealed);
     this.db
-      .prepare('UPDATE runs_resources SET credential_names = ? WHERE id = ?')
-      .run(JSON.stringify(names), resourceId);
+      .prepare('UPDATE runs_resources SET credential_names = ?, public_credentials = ? WHERE id = ?')
+      .run(JSON.stringify(names), JSON.stringify(publicCredentials), resourceId);
   }
 
   async markRemoved(resourceId: string): Promise<void> {
@@ -172,7 +184,11 @@ export class SqliteResourceRepository implements ResourceRepository {
 }
 
 function fromResourceRow(row: ResourceRow): ResourceRecord {
-  return { ...row, credential_names: JSON.parse(row.credential_names) as string[] };
+  return {
+    ...row,
+    credential_names: JSON.parse(row.credential_names) as string[],
+    public_credentials: JSON.parse(row.public_credentials) as Record<string, string>,
+  };
 }
 
 export class SqliteAccountRepository implements AccountRepository {
