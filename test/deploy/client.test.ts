@@ -8,6 +8,8 @@ import { testIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { deployDirectory } from '../../src/client/deploy.js';
 import { DeployClient } from '../../src/client/deploy-client.js';
+import { HttpClient } from '../../src/client/http.js';
+import { Redactor } from '../../src/core/redact.js';
 import { openCredentialStore } from '../../src/credentials/store.js';
 import { ProjectsError } from '../../src/protocol/errors.js';
 import type { HostedSite } from '../../src/sandbox/providers/edge/deploy/hosting.js';
@@ -139,6 +141,28 @@ describe('DeployClient over HttpClient', () => {
     });
     expect(sent(debug, 'POST', 'deployments')).toBe(1);
     expect((await client.list()).deployments).toEqual([]);
+  });
+
+  it('sends a stream of unknown length chunked, which the edge refuses for a blob (411)', async () => {
+    const { token } = hosting.addSite('chunked');
+    const http = new HttpClient({ baseUrl: `${deployUrl}/v1/`, token, redactor: new Redactor() });
+    const bytes = Buffer.from('no length given');
+    let opened = 0;
+    const upload = http.request('PUT', `blobs/${sha(bytes)}`, {
+      raw: {
+        type: 'application/octet-stream',
+        open: () => {
+          opened++;
+          return Readable.from([bytes]);
+        },
+      },
+    });
+    await expect(upload).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: expect.objectContaining({ http_status: 411 }),
+    });
+    // A PUT is retried by default, but a refusal is not transient.
+    expect(opened).toBe(1);
   });
 });
 
