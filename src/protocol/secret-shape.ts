@@ -34,20 +34,34 @@ const CREDENTIAL_PARAMETER =
   /(?:^|[?&;\s])(?:access_token|api_?key|auth|credentials?|key|passw(?:or)?d|pwd|secret|sig(?:nature)?|token)=/i;
 /** Bearer and Basic credentials, JSON Web Tokens, PEM private keys. */
 const CREDENTIAL_SYNTAX = /\b(?:Bearer|Basic)\s+\S{8,}|\beyJ[\w-]+\.[\w-]+\.|-----BEGIN [A-Z ]*PRIVATE KEY/;
-/** Runs of token characters; judged by {@link isRandomLooking}. */
+/** Runs of URL-safe token characters; judged by {@link isRandomLooking}. */
 const TOKEN_RUN = /[A-Za-z0-9_-]{24,}/g;
+/**
+ * Runs of standard base64 (`+` and `/` split the runs above), as in many cloud secrets. Not looked for in
+ * URLs, whose paths are such runs of words; a secret in a URL path is a URL-safe run, found above.
+ */
+const BASE64_RUN = /[A-Za-z0-9+/]{32,}/g;
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 /** A long hexadecimal run: a hash-sized token (ids of 12 or 16 random bytes are shorter). */
 const LONG_HEX = /[0-9a-f]{40,}|[0-9A-F]{40,}/;
 
+/** Hexadecimal ids and UUIDs have at most 16 distinct letters and digits; random tokens have many more. */
+function manyDistinct(text: string): boolean {
+  return new Set(text.replace(/[^A-Za-z0-9]/g, '')).size >= 17;
+}
+
 /**
  * Random material rather than words or ids: after a type prefix (`res_`, `edt_`), many distinct letters and
- * digits (hexadecimal ids and UUIDs have at most 16) with a digit or a capital among them (hyphenated
- * lower-case words have neither).
+ * digits with a digit or a capital among them (hyphenated lower-case words have neither).
  */
 function isRandomLooking(run: string): boolean {
   const body = run.replace(/^(?:[a-z]+_)+/, '');
-  const distinct = new Set(body.replace(/[_-]/g, '')).size;
-  return body.length >= 20 && distinct >= 17 && /[0-9A-Z]/.test(body);
+  return body.length >= 20 && manyDistinct(body) && /[0-9A-Z]/.test(body);
+}
+
+/** Base64 runs also match paths, so they need capitals, small letters and digits all together. */
+function isRandomBase64(run: string): boolean {
+  return manyDistinct(run) && /[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run);
 }
 
 /**
@@ -61,7 +75,10 @@ export function looksLikeCredential(value: string): boolean {
   if (URL_USERINFO.test(value) || CREDENTIAL_PARAMETER.test(value) || CREDENTIAL_SYNTAX.test(value))
     return true;
   if (LONG_HEX.test(value)) return true;
-  return [...value.matchAll(TOKEN_RUN)].some(([run]) => isRandomLooking(run));
+  return (
+    [...value.matchAll(TOKEN_RUN)].some(([run]) => isRandomLooking(run)) ||
+    (!URL_SCHEME.test(value) && [...value.matchAll(BASE64_RUN)].some(([run]) => isRandomBase64(run)))
+  );
 }
 
 /**

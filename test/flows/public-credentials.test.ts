@@ -102,6 +102,9 @@ describe('public access-configuration values', () => {
     const deployUrl = `${sandbox.url}/providers/edge/deploy`;
     expect(siteId).toMatch(/^res_/);
     expect(values.EDGE_DEPLOY_API_URL).toBe(deployUrl);
+    expect(provisioned.out).toContain(
+      `credentials  EDGE_DEPLOY_API_URL=${deployUrl}, EDGE_DEPLOY_TOKEN, EDGE_SITE_ID=${siteId} (`,
+    );
 
     const listed = await inEveryMode(['env'], agent, dir);
     expect(listed.human.out).toBe(
@@ -160,6 +163,8 @@ describe('public access-configuration values', () => {
     const { dir, projectId } = await newProject('leaky');
     const provisioned = await projects(['provision', 'leaky/vault:free', '--debug'], agent, dir);
     expect(provisioned.code).toBe(0);
+    const again = await projects(['provision', 'leaky/vault:free', '--json'], agent, dir);
+    expect(again.json().data).toMatchObject({ replayed: true });
     const values = await stored(projectId);
     const vaultId = values.VAULT_ID!;
     expect(values.VAULT_DATABASE_URL).toContain(VAULT_DATABASE_PASSWORD);
@@ -185,7 +190,7 @@ describe('public access-configuration values', () => {
 });
 
 describe('the credential store', () => {
-  it('registers every value for redaction but the public ones, and forgets the marking with the value', async () => {
+  it('registers every value for redaction but the public ones, and a value put again unmarked is secret', async () => {
     const registered: string[] = [];
     const token = newSecret('dtok');
     const open = () => openCredentialStore({ env, onSecret: (value) => registered.push(value) });

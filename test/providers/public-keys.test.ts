@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ describe('looksLikeCredential', () => {
       'my-awesome-portfolio-website.localhost',
       'http://127.0.0.1:4780/providers/edge/deploy',
       'https://api.example.com/providers/data/kv/res_0de7997ec84a1c6fecb6379c?region=eu-west-1',
+      'https://api.example.com/v1/projects/Shop2026/resources/res_0de7997ec84a1c6fecb6379c/records',
       'us-east-1',
     ];
     expect(shown.filter(looksLikeCredential)).toEqual([]);
@@ -33,6 +34,9 @@ describe('looksLikeCredential', () => {
       ...SECRET_PREFIXES.map(newSecret),
       ...Array.from({ length: 50 }, (_, i) => randomToken(`p${i}_`)),
       randomBytes(32).toString('hex'),
+      'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      // Standard base64, fixed (a random one lacks a digit about once in a thousand, and then passes).
+      ...Array.from({ length: 20 }, (_, i) => createHash('sha256').update(`key ${i}`).digest('base64')),
       `postgres://app:${VAULT_DATABASE_PASSWORD}@db.example.com:5432/app`,
       'https://hooks.example.com/notify?token=abc',
       'https://api.example.com/v1?api_key=abc',

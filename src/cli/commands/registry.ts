@@ -176,9 +176,9 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'env',
     load: () => import('./env/index.js'),
-    summary: "List the project's credentials by env-var name; --pull writes .env",
+    summary: "List the project's credentials by env-var name (public ones with values); --pull writes .env",
     needsProject: true,
-    options: [{ flags: '--pull', description: 'write .env (mode 0600); values are never printed' }],
+    options: [{ flags: '--pull', description: 'write .env (mode 0600); secret values are never printed' }],
     examples: ['projects env', 'projects env --pull'],
   },
   {

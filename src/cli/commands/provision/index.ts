@@ -17,6 +17,7 @@ import type {
 } from '../../../protocol/orchestrator.js';
 import { orchestratorApi } from '../../api.js';
 import type { CommandInput } from '../../command.js';
+import { credentialLines } from '../../credential-names.js';
 import { credentialStore } from '../../credentials.js';
 import type { Factory } from '../../factory.js';
 import { throughApprovals, throughWebGates } from '../../gates.js';
@@ -44,7 +45,7 @@ export interface ProvisionData {
   quote: ProvisionResponse['quote'] | null;
   approval_id: string | null;
   replayed: boolean;
-  /** Env-var names of the credentials saved in the credential store; never their values. */
+  /** Env-var names of the credentials saved in the credential store (public values: `resource`). */
   credential_names: string[];
   credential_store: string;
 }
@@ -305,9 +306,10 @@ function describeResult(data: ProvisionData, service: CatalogService, style: Sty
     lines.push(`  renews at    ${formatMoney(quote.renewal_price, quote.currency)}`);
   }
   if (data.approval_id) lines.push(`  approved     ${data.approval_id}`);
+  const credentials = credentialLines(data.credential_names, resource.public_credentials).join(', ');
   lines.push(
     data.credential_names.length
-      ? `  credentials  ${data.credential_names.join(', ')} (${storeLabel(data.credential_store)})`
+      ? `  credentials  ${credentials} (${storeLabel(data.credential_store)})`
       : '  credentials  none',
   );
   return lines.join('\n');
