@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Redactor } from '../core/redact.js';
 import { type ErrorCode, isErrorCode, type NextStep, ProjectsError } from '../protocol/errors.js';
+import type { CircuitBreaker } from './breaker.js';
 import type { Clock } from './clock.js';
 import { isRetrySafe, type RetryPolicy, withRetries } from './retry.js';
 import { send, type TransportRequest, type TransportResponse } from './transport.js';
@@ -17,7 +18,10 @@ export interface HttpClientOptions {
   token?: string | undefined;
   redactor: Redactor;
   debug?: (line: string) => void;
+  /** Idle time allowed per request (default 30 s): an upload lives as long as bytes move. */
   timeoutMs?: number;
+  /** When set, each request must be answered completely within it, however steadily the bytes come. */
+  deadlineMs?: number;
   /** The code to answer when the server cannot be reached (exit 8). */
   unavailableCode?: Extract<ErrorCode, 'ORCHESTRATOR_UNAVAILABLE' | 'PROVIDER_UNAVAILABLE'>;
   userAgent?: string;
@@ -25,6 +29,15 @@ export interface HttpClientOptions {
   retryPolicy?: Partial<RetryPolicy> | false;
   /** Injected by tests so that backoff needs no real sleeping. */
   clock?: Clock;
+  /** The server's circuit breaker: every attempt is admitted by it and counts towards it. */
+  breaker?: CircuitBreaker;
+  /**
+   * This client works for a server that relays its failures to its own callers (the orchestrator calling
+   * providers). A failing server — unreachable, 5xx or 429, whatever its body says — is then
+   * `unavailableCode` answered as 503, and an answer that makes no sense INVALID_RESPONSE answered as 502,
+   * so a relay never passes on another party's word about its own health, nor mistakes it for a refusal.
+   */
+  gateway?: boolean;
 }
 
 /**
@@ -60,6 +73,16 @@ export type RawBody = ChunkedBody | StreamedBody;
 
 export interface RequestOptions<T> {
   body?: unknown;
+  /**
+   * The JSON body built afresh for every attempt, instead of `body`: for protocols under which no two
+   * requests may be alike (the provider protocol's `request_id`, checked by the provider's replay guard).
+   */
+  freshBody?: () => unknown;
+  /**
+   * Headers computed, per attempt, from the exact body text that attempt sends ('' without a body): a
+   * signature over the bytes as transmitted. For JSON and form bodies; a raw body is not signed this way.
+   */
+  signBody?: (body: string) => Record<string, string>;
   /** An `application/x-www-form-urlencoded` body instead of JSON (the OAuth endpoints, RFC 6749). */
   form?: Record<string, string>;
   /** A raw body instead of JSON (uploads). */
@@ -119,46 +142,39 @@ export class HttpClient {
       retrySafe: policy !== false && (request.retry ?? isRetrySafe(method, request.idempotencyKey)),
       ...(policy ? { policy } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
+      ...(this.options.breaker ? { breaker: this.options.breaker } : {}),
       onRetry: ({ attempt, delayMs, error }) =>
         this.log(`↻ ${method} ${path}: ${error.code} (attempt ${attempt}); retrying in ${delayMs} ms`),
     });
   }
 
+  /**
+   * One attempt, whatever the answer: its status, headers and body parsed as JSON (null when it is not).
+   * No retries, no error mapping, no schema — for callers that judge the answer themselves (the provider
+   * conformance suite checks what a provider answers to a bad signature). Unreachable still throws.
+   */
+  async unchecked(
+    method: string,
+    path: string,
+    request: Omit<RequestOptions<unknown>, 'schema' | 'retry'> = {},
+  ): Promise<HttpAnswer<unknown>> {
+    const { response } = await this.transmit(method, path, request);
+    const parsed = parseJson(response.text);
+    return { body: parsed === INVALID ? null : parsed, status: response.status, headers: response.headers };
+  }
+
   private async once<T>(method: string, path: string, request: RequestOptions<T>): Promise<HttpAnswer<T>> {
-    const url = this.url(path, request.query);
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'user-agent': this.options.userAgent ?? 'projects-cli',
-      ...request.headers,
-    };
-    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    if (request.idempotencyKey) headers['idempotency-key'] = request.idempotencyKey;
-    const body = encodeBody(request, headers);
-    this.log(`→ ${method} ${url} ${describeHeaders(headers)}`);
-    // Date.now, not performance.now: the first use of `performance` loads Node's perf_hooks (~1 ms).
-    const started = Date.now();
-    let response: TransportResponse;
-    try {
-      response = await send(new URL(url), {
-        method,
-        headers,
-        body,
-        timeoutMs: this.options.timeoutMs ?? 30_000,
-      });
-    } catch (error) {
-      throw this.unreachable(url, error);
-    }
-    const elapsed = Date.now() - started;
-    this.log(`← ${response.status} ${method} ${url} (${elapsed} ms, ${response.text.length} bytes)`);
+    const { url, response } = await this.transmit(method, path, request);
     const parsed = parseJson(response.text);
     if (response.status < 200 || response.status >= 300) {
-      throw errorFromResponse(response.status, parsed, url, headerValue(response.headers['retry-after']));
+      throw this.refusal(response, parsed, url);
     }
     const host = new URL(url).host;
     if (parsed === INVALID) {
       throw new ProjectsError(
         'INVALID_RESPONSE',
         `${host} answered ${method} ${path} with a body that is not JSON`,
+        this.relayedAs(502),
       );
     }
     const answer = (body: T): HttpAnswer<T> => ({ body, status: response.status, headers: response.headers });
@@ -171,9 +187,77 @@ export class HttpClient {
         `${host} answered ${method} ${path} with an unexpected shape`,
         {
           details: { issues: summarizeIssues(error) },
+          ...this.relayedAs(502),
         },
       );
     }
+  }
+
+  /** Builds one attempt's headers and body, sends it and logs the exchange. */
+  private async transmit(
+    method: string,
+    path: string,
+    request: RequestOptions<unknown>,
+  ): Promise<{ url: string; response: TransportResponse }> {
+    const url = this.url(path, request.query);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': this.options.userAgent ?? 'projects-cli',
+      ...request.headers,
+    };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    if (request.idempotencyKey) headers['idempotency-key'] = request.idempotencyKey;
+    const body = encodeBody(request, headers);
+    if (request.signBody) Object.assign(headers, request.signBody(signableText(body)));
+    this.log(`→ ${method} ${url} ${describeHeaders(headers)}`);
+    // Date.now, not performance.now: the first use of `performance` loads Node's perf_hooks (~1 ms).
+    const started = Date.now();
+    let response: TransportResponse;
+    try {
+      response = await send(new URL(url), {
+        method,
+        headers,
+        body,
+        timeoutMs: this.options.timeoutMs ?? 30_000,
+        deadlineMs: this.options.deadlineMs,
+      });
+    } catch (error) {
+      throw this.unreachable(url, error);
+    }
+    const elapsed = Date.now() - started;
+    this.log(`← ${response.status} ${method} ${url} (${elapsed} ms, ${response.text.length} bytes)`);
+    return { url, response };
+  }
+
+  /** An error answer as the ProjectsError it stands for; for a gateway, a failing server is unavailable. */
+  private refusal(response: TransportResponse, parsed: unknown, url: string): ProjectsError {
+    const retryAfter = headerValue(response.headers['retry-after']);
+    const { status } = response;
+    if (!this.options.gateway || (status < 500 && status !== 429)) {
+      return errorFromResponse(status, parsed, url, retryAfter);
+    }
+    const { origin, pathname } = new URL(url);
+    return new ProjectsError(
+      this.unavailableCode,
+      `${this.serverName} at ${origin} failed on ${pathname} (HTTP ${status})`,
+      {
+        details: { http_status: status, ...(retryAfter ? { retry_after: retryAfter } : {}) },
+        ...this.relayedAs(503),
+      },
+    );
+  }
+
+  /** The HTTP status a gateway answers its own caller with for this failure; nothing otherwise. */
+  private relayedAs(status: 502 | 503): { httpStatus?: number } {
+    return this.options.gateway ? { httpStatus: status } : {};
+  }
+
+  private get unavailableCode(): NonNullable<HttpClientOptions['unavailableCode']> {
+    return this.options.unavailableCode ?? 'ORCHESTRATOR_UNAVAILABLE';
+  }
+
+  private get serverName(): string {
+    return this.unavailableCode === 'PROVIDER_UNAVAILABLE' ? 'the provider' : 'the orchestrator';
   }
 
   get<T>(path: string, options?: RequestOptions<T>): Promise<T> {
@@ -202,18 +286,34 @@ export class HttpClient {
   }
 
   private unreachable(url: string, error: unknown): ProjectsError {
-    const code = this.options.unavailableCode ?? 'ORCHESTRATOR_UNAVAILABLE';
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    const what = code === 'PROVIDER_UNAVAILABLE' ? 'the provider' : 'the orchestrator';
-    const how = timedOut ? 'did not answer in time' : 'cannot be reached';
-    return new ProjectsError(code, `${what} at ${new URL(url).origin} ${how}`, {
+    const code = this.unavailableCode;
+    const reason = transportFailure(error);
+    const how = reason === 'timeout' ? 'did not answer in time' : 'cannot be reached';
+    return new ProjectsError(code, `${this.serverName} at ${new URL(url).origin} ${how}`, {
       cause: error,
+      details: { reason },
       next:
         code === 'ORCHESTRATOR_UNAVAILABLE'
           ? [{ command: 'projects sandbox status', why: 'check that the orchestrator is running' }]
           : [],
+      ...this.relayedAs(503),
     });
   }
+}
+
+/** Why an exchange failed before an answer: `timeout`, or the system's error code (ECONNREFUSED, …). */
+function transportFailure(error: unknown): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return 'timeout';
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'network error';
+}
+
+/** The text a body signer sees: exactly what goes on the wire. */
+function signableText(body: TransportRequest['body']): string {
+  if (body === undefined) return '';
+  if (typeof body === 'string') return body;
+  throw new TypeError('signBody signs JSON and form bodies only, not raw ones');
 }
 
 function describeHeaders(headers: Record<string, string>): string {
@@ -290,9 +390,10 @@ function encodeBody(
     headers['content-type'] = 'application/x-www-form-urlencoded';
     return new URLSearchParams(request.form).toString();
   }
-  if (request.body === undefined) return undefined;
+  const json = request.freshBody ? request.freshBody() : request.body;
+  if (json === undefined) return undefined;
   headers['content-type'] = 'application/json';
-  return JSON.stringify(request.body);
+  return JSON.stringify(json);
 }
 
 function encodeRaw(raw: RawBody, headers: Record<string, string>): TransportRequest['body'] {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { ProjectsError } from '../protocol/errors.js';
+import { Redactor } from '../core/redact.js';
 import {
   type AccountRequest,
   AccountRequestAnswer,
@@ -20,16 +20,19 @@ import {
 import { SIGNATURE_HEADER, signatureHeader } from '../protocol/signing.js';
 import type { CircuitBreaker } from './breaker.js';
 import type { Clock } from './clock.js';
-import { errorFromResponse } from './http.js';
-import { type RetryPolicy, withRetries } from './retry.js';
+import { HttpClient, headerValue } from './http.js';
+import type { RetryPolicy } from './retry.js';
 
 /**
  * The signed client for the orchestrator → provider protocol (DESIGN.md §2.2). Used by the orchestrator's
- * provision runs and by the conformance suite. Every request is signed with the shared secret, every POST
- * body gets a fresh `request_id`, and every answer is validated: a provider that is down, slow or answers
- * garbage surfaces as a ProjectsError (PROVIDER_UNAVAILABLE / INVALID_RESPONSE), never as a crash.
- * With `resilience`, calls go through a circuit breaker for this provider and are retried with backoff
- * when safe to repeat (GETs, and POSTs whose body carries an `idempotency_key`); each attempt is a
+ * provision runs and by the conformance suite. A layer over `HttpClient`, which owns the transport, body
+ * encoding, timeouts, the `--debug` log with redaction, error bodies → ProjectsError, PROVIDER_UNAVAILABLE and
+ * the retry loop; this class adds what the protocol asks: every attempt's body gets a fresh `request_id` and
+ * is signed exactly as sent, the orchestrator's identity and the account token go along, and answers are
+ * validated against the protocol's schemas. A provider that is down, slow or answers garbage surfaces as a
+ * ProjectsError (PROVIDER_UNAVAILABLE / INVALID_RESPONSE, answered by the orchestrator as 503 / 502), never as
+ * a crash. With `resilience`, calls go through a circuit breaker for this provider and are retried with
+ * backoff when safe to repeat (GETs, and POSTs whose body carries an `idempotency_key`); each attempt is a
  * fresh request (new `request_id`, new signature), so the provider's replay guard never trips on it.
  */
 export interface ProviderClientOptions {
@@ -39,7 +42,7 @@ export interface ProviderClientOptions {
   secret: string;
   /** Sent as `Projects-Orchestrator`. */
   orchestratorId: string;
-  /** Per request, headers and body together. Default 10 s. */
+  /** Deadline of one request, headers and body together. Default 10 s. */
   timeoutMs?: number;
   now?: () => number;
   resilience?: ProviderResilience;
@@ -81,18 +84,34 @@ export function newRequestId(): string {
 export class ProviderClient {
   readonly baseUrl: string;
   readonly #options: ProviderClientOptions;
+  readonly #http: HttpClient;
 
   constructor(options: ProviderClientOptions) {
     this.#options = options;
     this.baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const resilience = options.resilience;
+    this.#http = new HttpClient({
+      baseUrl: this.baseUrl,
+      redactor: new Redactor(),
+      timeoutMs,
+      deadlineMs: timeoutMs,
+      unavailableCode: 'PROVIDER_UNAVAILABLE',
+      gateway: true,
+      userAgent: 'projects-orchestrator',
+      // Without resilience every call is sent once; with it, `policy` refines safety's defaults.
+      retryPolicy: resilience ? (resilience.policy ?? {}) : false,
+      ...(resilience ? { breaker: resilience.breaker } : {}),
+      ...(resilience?.clock ? { clock: resilience.clock } : {}),
+    });
   }
 
   health(): Promise<HealthResponse> {
-    return this.#get(HealthResponse, { method: 'GET', path: 'provisioning/health' });
+    return this.#get(HealthResponse, 'provisioning/health');
   }
 
   services(): Promise<ServicesResponse> {
-    return this.#get(ServicesResponse, { method: 'GET', path: 'provisioning/services' });
+    return this.#get(ServicesResponse, 'provisioning/services');
   }
 
   quote(body: WithoutRequestId<QuoteRequest>): Promise<Quote> {
@@ -112,7 +131,7 @@ export class ProviderClient {
   }
 
   getResource(accountToken: string, id: string): Promise<Resource> {
-    return this.#get(Resource, { method: 'GET', path: resourcePath(id), accountToken });
+    return this.#get(Resource, resourcePath(id), accountToken);
   }
 
   updateService(
@@ -138,34 +157,20 @@ export class ProviderClient {
   /** Sends one request and returns status + parsed JSON (or null). Transport failures still throw. */
   async raw(input: RawRequest): Promise<RawResponse> {
     const body = input.method === 'POST' ? (input.body ?? '{}') : '';
-    const headers: Record<string, string> = { [ORCHESTRATOR_HEADER]: this.#options.orchestratorId };
-    if (input.method === 'POST') headers['content-type'] = 'application/json';
-    const signature =
-      input.signature === undefined
-        ? signatureHeader(this.#options.secret, body, (this.#options.now ?? Date.now)())
-        : input.signature;
-    if (signature !== null) headers[SIGNATURE_HEADER] = signature;
-    if (input.accountToken) headers.authorization = `Bearer ${input.accountToken}`;
-    const url = new URL(input.path, this.baseUrl).toString();
-    try {
-      const response = await fetch(url, {
-        method: input.method,
-        headers,
-        ...(input.method === 'POST' ? { body } : {}),
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
-      return {
-        status: response.status,
-        json: parseJson(await response.text()),
-        retryAfter: response.headers.get('retry-after'),
-      };
-    } catch (error) {
-      throw new ProjectsError('PROVIDER_UNAVAILABLE', `provider at ${this.baseUrl} is unreachable`, {
-        httpStatus: 503,
-        details: { provider: this.baseUrl, path: input.path, reason: transportReason(error) },
-        cause: error,
-      });
-    }
+    const signature = input.signature === undefined ? this.#sign(body) : input.signature;
+    const answer = await this.#http.unchecked(input.method, input.path, {
+      headers: {
+        ...this.#headers(input.accountToken),
+        ...(signature === null ? {} : { [SIGNATURE_HEADER]: signature }),
+      },
+      // Sent as the caller's very bytes, so that a test can sign one text and send another.
+      ...(input.method === 'POST' ? { raw: { type: 'application/json', chunks: [Buffer.from(body)] } } : {}),
+    });
+    return {
+      status: answer.status,
+      json: answer.body,
+      retryAfter: headerValue(answer.headers['retry-after']),
+    };
   }
 
   #post<S extends z.ZodType>(
@@ -174,87 +179,40 @@ export class ProviderClient {
     body: object,
     accountToken?: string,
   ): Promise<z.infer<S>> {
-    const keyed = typeof (body as { idempotency_key?: unknown }).idempotency_key === 'string';
-    return this.#resilient(keyed, () =>
-      this.#call(schema, {
-        method: 'POST',
-        path,
-        body: JSON.stringify({ ...body, request_id: newRequestId() }),
-        ...(accountToken ? { accountToken } : {}),
-      }),
-    );
-  }
-
-  #get<S extends z.ZodType>(schema: S, input: RawRequest): Promise<z.infer<S>> {
-    return this.#resilient(true, () => this.#call(schema, input));
-  }
-
-  #resilient<T>(retrySafe: boolean, attempt: () => Promise<T>): Promise<T> {
-    const resilience = this.#options.resilience;
-    if (!resilience) return attempt();
-    return withRetries(attempt, {
-      retrySafe,
-      breaker: resilience.breaker,
-      ...(resilience.policy ? { policy: resilience.policy } : {}),
-      ...(resilience.clock ? { clock: resilience.clock } : {}),
+    return this.#http.request('POST', path, {
+      freshBody: () => ({ ...body, request_id: newRequestId() }),
+      signBody: this.#signBody,
+      headers: this.#headers(accountToken),
+      schema,
+      // A keyed create is answered with its first result when repeated; any other POST is sent once.
+      retry: typeof (body as { idempotency_key?: unknown }).idempotency_key === 'string',
     });
   }
 
-  async #call<S extends z.ZodType>(schema: S, input: RawRequest): Promise<z.infer<S>> {
-    const response = await this.raw(input);
-    if (response.status >= 200 && response.status < 300) {
-      const parsed = schema.safeParse(response.json);
-      if (parsed.success) return parsed.data;
-      throw new ProjectsError('INVALID_RESPONSE', `provider answered ${input.path} with an invalid body`, {
-        httpStatus: 502,
-        details: {
-          provider: this.baseUrl,
-          path: input.path,
-          issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-        },
-      });
-    }
-    throw this.#failure(input.path, response);
+  #get<S extends z.ZodType>(schema: S, path: string, accountToken?: string): Promise<z.infer<S>> {
+    return this.#http.request('GET', path, {
+      signBody: this.#signBody,
+      headers: this.#headers(accountToken),
+      schema,
+      retry: true,
+    });
   }
 
-  /** Error answers keep the provider's code; a failing provider (5xx, 429) is PROVIDER_UNAVAILABLE. */
-  #failure(path: string, response: RawResponse): ProjectsError {
-    const url = new URL(path, this.baseUrl).toString();
-    if (response.status >= 500 || response.status === 429) {
-      return new ProjectsError(
-        'PROVIDER_UNAVAILABLE',
-        `provider failed on ${path} (HTTP ${response.status})`,
-        {
-          httpStatus: 503,
-          details: {
-            provider: this.baseUrl,
-            path,
-            status: response.status,
-            ...(response.retryAfter ? { retry_after: response.retryAfter } : {}),
-          },
-        },
-      );
-    }
-    return errorFromResponse(response.status, response.json, url, response.retryAfter ?? null);
+  /** The signature over the exact body text sent (the empty string for a GET). */
+  readonly #signBody = (body: string): Record<string, string> => ({ [SIGNATURE_HEADER]: this.#sign(body) });
+
+  #sign(body: string): string {
+    return signatureHeader(this.#options.secret, body, (this.#options.now ?? Date.now)());
+  }
+
+  #headers(accountToken: string | undefined): Record<string, string> {
+    return {
+      [ORCHESTRATOR_HEADER]: this.#options.orchestratorId,
+      ...(accountToken ? { authorization: `Bearer ${accountToken}` } : {}),
+    };
   }
 }
 
 function resourcePath(id: string): string {
   return `provisioning/resources/${encodeURIComponent(id)}`;
-}
-
-function parseJson(text: string): unknown {
-  if (text.length === 0) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}
-
-function transportReason(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-    return 'timeout';
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : 'network error';
 }

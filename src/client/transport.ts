@@ -12,7 +12,13 @@ export interface TransportRequest {
   headers: Record<string, string>;
   /** Text, byte chunks sent in order without being joined, or a stream piped as the body. */
   body?: string | readonly Uint8Array[] | Readable | undefined;
+  /** Idle time allowed on the socket: long transfers live as long as bytes move. */
   timeoutMs: number;
+  /**
+   * When set, the whole exchange — request, headers and answer — must end within it. An idle timeout alone
+   * never fires on a server that dribbles its answer a byte at a time.
+   */
+  deadlineMs?: number | undefined;
 }
 
 /** Answers larger than this are refused: a JSON API has no reason to send more, a hostile server might. */
@@ -26,15 +32,22 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export async function send(url: URL, request: TransportRequest): Promise<TransportResponse> {
   const { request: open } =
     url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-  return new Promise((resolve, reject) => {
+  let timer: NodeJS.Timeout | undefined;
+  const exchange = new Promise<TransportResponse>((resolve, reject) => {
     const outgoing = open(url, {
       method: request.method,
       headers: request.headers,
       timeout: request.timeoutMs,
     });
-    outgoing.on('timeout', () =>
-      outgoing.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })),
-    );
+    outgoing.on('timeout', () => outgoing.destroy(timeoutError('timed out')));
+    if (request.deadlineMs !== undefined) {
+      const deadlineMs = request.deadlineMs;
+      timer = setTimeout(() => {
+        // Settled first: once the answer has begun, destroying the request fails the answer with a reset.
+        reject(timeoutError(`no complete answer within ${deadlineMs} ms`));
+        outgoing.destroy();
+      }, deadlineMs);
+    }
     outgoing.on('error', reject);
     outgoing.on('response', (incoming) => {
       const chunks: Buffer[] = [];
@@ -58,6 +71,11 @@ export async function send(url: URL, request: TransportRequest): Promise<Transpo
     });
     writeBody(outgoing, request.body);
   });
+  return exchange.finally(() => clearTimeout(timer));
+}
+
+function timeoutError(message: string): Error {
+  return Object.assign(new Error(message), { name: 'TimeoutError' });
 }
 
 function writeBody(outgoing: ClientRequest, body: TransportRequest['body']): void {
