@@ -11,7 +11,14 @@ import { migrate, openDatabase } from '../../src/sandbox/db.js';
 import { createEdgeDeployModule } from '../../src/sandbox/providers/edge/deploy/module.js';
 import { DEPLOY_MIGRATIONS } from '../../src/sandbox/providers/edge/deploy/store.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
-import { type DeploySandbox, hostOf, hostRequest, PUBLISH_SECRET, startDeploySandbox } from './helpers.js';
+import {
+  type DeploySandbox,
+  hostOf,
+  hostRequest,
+  PUBLISH_SECRET,
+  startDeploySandbox,
+  until,
+} from './helpers.js';
 import { MemoryHosting } from './hosting.js';
 
 /** The blob store's uploads over real HTTP: what it refuses, and that a refused upload leaves nothing. */
@@ -75,14 +82,6 @@ function postBatch(token: string, body: Buffer): Promise<RawAnswer> {
   });
   req.end(body);
   return answer;
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 function manifestOf(contents: string[]): { path: string; sha256: string; size: number }[] {

@@ -84,3 +84,12 @@ export function tlsRequest(
 export function hostOf(url: string): string {
   return new URL(url).hostname;
 }
+
+/** Polls `condition` until it holds, failing after a deadline. */
+export async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

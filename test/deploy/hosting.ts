@@ -17,6 +17,7 @@ export class MemoryHosting implements EdgeHosting {
   readonly #tokens = new Map<string, string>();
   readonly #zones = new Map<string, DnsZone>();
   readonly #records = new Map<string, DnsRecord[]>();
+  readonly #removalListeners: ((siteId: string) => void)[] = [];
 
   addSite(name: string, accountId = 'acct_1'): { site: HostedSite; token: string } {
     const site = { id: `res_${randomBytes(6).toString('hex')}`, name, accountId };
@@ -29,6 +30,11 @@ export class MemoryHosting implements EdgeHosting {
   removeSite(id: string): void {
     this.#sites.delete(id);
     for (const [token, siteId] of this.#tokens) if (siteId === id) this.#tokens.delete(token);
+    for (const listener of this.#removalListeners) listener(id);
+  }
+
+  onSiteRemoved(listener: (siteId: string) => void): void {
+    this.#removalListeners.push(listener);
   }
 
   addZone(name: string, accountId = 'acct_1'): DnsZone {

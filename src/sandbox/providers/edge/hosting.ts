@@ -106,6 +106,16 @@ export const siteService: ServiceDefinition<SiteConfiguration> = {
 export class EdgeSites implements EdgeHosting {
   #rt: ProviderRuntime | undefined;
   #zones: ZoneStore | undefined;
+  readonly #removalListeners: ((siteId: string) => void)[] = [];
+
+  /** `siteService` for this provider instance: tearing a site down also tells the serving side. */
+  readonly service: ServiceDefinition<SiteConfiguration> = {
+    ...siteService,
+    teardown: (resource, rt) => {
+      siteService.teardown(resource, rt);
+      for (const listener of this.#removalListeners) listener(resource.id);
+    },
+  };
 
   attach(rt: ProviderRuntime, zones: ZoneStore): void {
     this.#rt = rt;
@@ -124,6 +134,10 @@ export class EdgeSites implements EdgeHosting {
       .prepare(`SELECT name, account_id FROM ${rt.table('sites')} WHERE resource_id = ?`)
       .get(id) as { name: string; account_id: string } | undefined;
     return row ? { id, name: row.name, accountId: row.account_id } : undefined;
+  }
+
+  onSiteRemoved(listener: (siteId: string) => void): void {
+    this.#removalListeners.push(listener);
   }
 
   zoneFor(hostname: string): DnsZone | undefined {

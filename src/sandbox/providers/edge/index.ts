@@ -1,7 +1,7 @@
 import type { SandboxModule } from '../../context.js';
 import { createProviderModule, type ProviderOptions, type SeedAccount } from '../framework/index.js';
 import { registerDnsApi, ZoneStore, zoneService } from './dns.js';
-import { EdgeSites, siteService } from './hosting.js';
+import { EdgeSites } from './hosting.js';
 import { domainService } from './registrar.js';
 
 /**
@@ -21,7 +21,7 @@ export function createEdgeProvider(options: ProviderOptions): { module: SandboxM
   const module = createProviderModule(
     {
       name: 'Edge',
-      services: [domainService, zoneService, siteService],
+      services: [domainService, zoneService, sites.service],
       seedAccounts: [EDGE_SEED_ACCOUNT],
       migrations: (table) => [
         `CREATE TABLE ${table('domains')} (name TEXT PRIMARY KEY, resource_id TEXT NOT NULL UNIQUE,

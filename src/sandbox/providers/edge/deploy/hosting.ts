@@ -38,8 +38,13 @@ export interface DnsZone {
 export interface EdgeHosting {
   /** The live site a deploy token authorizes; undefined when unknown, rotated or removed. */
   siteForDeployToken(token: string): HostedSite | undefined;
-  /** The live site with this id; undefined once removed (its deployments then stop being served). */
+  /**
+   * The live site with this id; undefined once removed — its deployments then stop being served, and the
+   * next collection pass (gc.ts) deletes them. A site that has deployments was live, so undefined means removed.
+   */
   siteById(id: string): HostedSite | undefined;
+  /** Calls `listener` after a site is removed (possibly inside the removing transaction: defer real work). */
+  onSiteRemoved(listener: (siteId: string) => void): void;
   /** The zone that covers `hostname` (its apex or a name below it), whoever owns it. */
   zoneFor(hostname: string): DnsZone | undefined;
   /** Replaces the records of `type` at `name` in the zone with `records` (same name and type). */

@@ -6,10 +6,11 @@ import { startHttpsListener } from '../../../tls/https.js';
 import { HostRouter, hostnameOf } from '../serve/router.js';
 import { WorkerPool } from '../serve/worker-pool.js';
 import { BlobStore } from './blobs.js';
+import { collectGarbage } from './gc.js';
 import type { EdgeHosting } from './hosting.js';
 import { registerDeployRoutes } from './routes.js';
 import { DeployService } from './service.js';
-import { DEPLOY_MIGRATIONS, DEPLOYMENT_ENV, DeployStore } from './store.js';
+import { DEPLOY_MIGRATIONS, DEPLOYMENT_ENV, DeployStore, PackStore } from './store.js';
 
 export interface EdgeDeployOptions {
   /** The edge provider's signing secret, shared with the orchestrator: verifies publish grants; seals workers' env. */
@@ -42,7 +43,7 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
   async function build(ctx: SandboxContext): Promise<Parts> {
     const root = join(ctx.dataDir, 'edge-serving');
     const store = new DeployStore(ctx.db, ctx.secrets);
-    const blobs = new BlobStore(join(root, 'blobs'), ctx.db);
+    const blobs = new BlobStore({ root: join(root, 'blobs'), packs: new PackStore(ctx.db), now: ctx.now });
     const pool = new WorkerPool({ runtimeDir: join(root, 'runtime'), log: ctx.log });
     const ca = await CertificateAuthority.open(join(root, 'ca'), ctx.now);
     const service = new DeployService({
@@ -63,6 +64,15 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
     for (const id of store.processingIds()) service.schedule(id);
     return { service, router, blobs, ca, pool, store };
   }
+
+  /** One collection pass; a failure is logged, and the next pass (at the latest at the next start) retries. */
+  const collect = (ctx: SandboxContext, { service, store, blobs }: Parts): void => {
+    try {
+      collectGarbage({ service, store, blobs, log: ctx.log });
+    } catch (error) {
+      ctx.log(`deploy gc: ${(error as Error).message}`);
+    }
+  };
 
   const partsFor = (ctx: SandboxContext): Promise<Parts> => {
     parts ??= build(ctx);
@@ -88,7 +98,12 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
       });
     },
     async onListen(ctx) {
-      const { router, store, pool } = await partsFor(ctx);
+      const built = await partsFor(ctx);
+      const { router, store, pool } = built;
+      // Now that every module is registered the provisioning side answers which sites are live.
+      collect(ctx, built);
+      // The removal may still be inside its transaction: collect right after it, before its answer is sent.
+      hosting.onSiteRemoved(() => queueMicrotask(() => collect(ctx, built)));
       const dns = await startDnsServer(hosting, { port: options.dnsPort ?? 0, log: ctx.log });
       const https = await startHttpsListener({
         port: options.httpsPort ?? 0,

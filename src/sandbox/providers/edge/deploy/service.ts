@@ -152,6 +152,26 @@ export class DeployService {
     return { id: row.id, dir, main: join(dir, row.runtime.main), env: this.#o.store.env(row) };
   }
 
+  /**
+   * Deletes everything held of sites the provisioning side removed: their deployments (previews and
+   * rollback targets go with the site), alias, history and domains, running workers, materialized files.
+   * Answers how many sites went.
+   */
+  purgeRemovedSites(): number {
+    const removed = this.#o.store.siteIds().filter((id) => !this.#o.hosting.siteById(id));
+    for (const siteId of removed) {
+      for (const id of this.#o.store.deleteSite(siteId)) this.#dematerialize(id);
+    }
+    return removed.length;
+  }
+
+  #dematerialize(id: string): void {
+    this.#o.pool.stop(id);
+    // The marker first: a crash in between leaves a directory workerSpec rebuilds, never a marker without one.
+    rmSync(join(this.#o.sitesDir, `${id}.ready`), { force: true });
+    rmSync(join(this.#o.sitesDir, id), { recursive: true, force: true });
+  }
+
   #place(file: ManifestFile, dir: string): void {
     const target = join(dir, file.path);
     mkdirSync(dirname(target), { recursive: true });

@@ -66,6 +66,9 @@ export const DEPLOY_MIGRATIONS: readonly string[] = [
    INSERT INTO deploy_packs (name, blobs)
      SELECT pack, json_group_array(json_array(sha256, start, size)) FROM deploy_blobs GROUP BY pack;
    DROP TABLE deploy_blobs;`,
+  // When a pack was written: its blobs are kept for the upload grace period even if nothing references
+  // them yet (an upload session that has not created its deployment). 0 for packs from before.
+  'ALTER TABLE deploy_packs ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;',
 ];
 
 /** A worker's `env` holds the project's credentials: sealed with the sandbox's key (src/sandbox/secret-box.ts). */
@@ -164,6 +167,60 @@ function toDomain(row: RawDomain): DomainRow {
     notAfter: row.not_after,
     createdAt: row.created_at,
   };
+}
+
+/** A pack's index as stored: `[sha256, start, size]` per blob. */
+export type PackIndex = readonly (readonly [string, number, number])[];
+
+export interface PackRow {
+  name: string;
+  blobs: PackIndex;
+  createdAt: number;
+}
+
+/** The `deploy_packs` index of the blob store (blobs.ts): one row per pack file. */
+export class PackStore {
+  readonly #db: Db;
+  readonly #insert;
+  readonly #delete;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#insert = db.prepare('INSERT INTO deploy_packs (name, blobs, created_at) VALUES (?, ?, ?)');
+    this.#delete = db.prepare('DELETE FROM deploy_packs WHERE name = ?');
+  }
+
+  *all(): Iterable<PackRow> {
+    const rows = this.#db.prepare('SELECT name, blobs, created_at FROM deploy_packs').iterate() as Iterable<{
+      name: string;
+      blobs: string;
+      created_at: number;
+    }>;
+    for (const row of rows) {
+      yield { name: row.name, blobs: JSON.parse(row.blobs) as PackIndex, createdAt: row.created_at };
+    }
+  }
+
+  insert(pack: PackRow): void {
+    this.#insert.run(pack.name, JSON.stringify(pack.blobs), pack.createdAt);
+  }
+
+  /**
+   * Drops the rows of `removed` and adds `added` (a compacted pack) in one transaction that is on disk
+   * when this returns: the caller deletes the old pack files next, and the sandbox's usual
+   * `synchronous = NORMAL` could lose the commit to a power cut and leave rows naming deleted files.
+   */
+  replace(removed: readonly string[], added: readonly PackRow[]): void {
+    this.#db.pragma('synchronous = FULL');
+    try {
+      this.#db.transaction(() => {
+        for (const name of removed) this.#delete.run(name);
+        for (const pack of added) this.insert(pack);
+      })();
+    } finally {
+      this.#db.pragma('synchronous = NORMAL');
+    }
+  }
 }
 
 /** Data access for deployments, the production alias and attached domains. */
@@ -326,6 +383,49 @@ export class DeployStore {
         .prepare('SELECT 1 FROM deploy_alias_history WHERE site_id = ? AND deployment_id = ? LIMIT 1')
         .get(siteId, deploymentId) !== undefined
     );
+  }
+
+  /** Every site the serving side holds anything of (deployments, an alias, domains). */
+  siteIds(): string[] {
+    return (
+      this.#db
+        .prepare(
+          `SELECT site_id FROM deploy_deployments UNION SELECT site_id FROM deploy_aliases
+           UNION SELECT site_id FROM deploy_domains`,
+        )
+        .all() as { site_id: string }[]
+    ).map((row) => row.site_id);
+  }
+
+  /** Deletes everything of a removed site: deployments, their files, alias, history, domains. Answers the deployment ids. */
+  deleteSite(siteId: string): string[] {
+    return this.#db.transaction(() => {
+      const ids = (
+        this.#db.prepare('SELECT id FROM deploy_deployments WHERE site_id = ?').all(siteId) as {
+          id: string;
+        }[]
+      ).map((row) => row.id);
+      this.#db
+        .prepare(
+          'DELETE FROM deploy_files WHERE deployment_id IN (SELECT id FROM deploy_deployments WHERE site_id = ?)',
+        )
+        .run(siteId);
+      for (const table of [
+        'deploy_aliases',
+        'deploy_alias_history',
+        'deploy_domains',
+        'deploy_deployments',
+      ]) {
+        this.#db.prepare(`DELETE FROM ${table} WHERE site_id = ?`).run(siteId);
+      }
+      return ids;
+    })();
+  }
+
+  /** The blobs some deployment's files name. */
+  referencedBlobs(): Set<string> {
+    const rows = this.#db.prepare('SELECT DISTINCT sha256 FROM deploy_files').pluck().all() as string[];
+    return new Set(rows);
   }
 
   saveDomain(domain: DomainRow): void {
