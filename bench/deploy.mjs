@@ -30,6 +30,7 @@ async function serve() {
     zoneFor: () => undefined,
     replaceRecords: () => {},
     records: () => [],
+    onSiteRemoved: () => {},
   };
   const sandbox = await startSandbox({
     dataDir: process.env.BENCH_DATA_DIR,

@@ -5,12 +5,12 @@ import { CertificateAuthority } from '../../../tls/ca.js';
 import { startHttpsListener } from '../../../tls/https.js';
 import { HostRouter, hostnameOf } from '../serve/router.js';
 import { WorkerPool } from '../serve/worker-pool.js';
-import { BlobStore } from './blobs.js';
+import { BlobStore, UPLOAD_GRACE_MS } from './blobs.js';
 import { collectGarbage } from './gc.js';
 import type { EdgeHosting } from './hosting.js';
 import { registerDeployRoutes } from './routes.js';
 import { DeployService } from './service.js';
-import { DEPLOY_MIGRATIONS, DEPLOYMENT_ENV, DeployStore, PackStore } from './store.js';
+import { DEPLOY_MIGRATIONS, DEPLOYMENT_ENV, type DeployStore, openDeployStores } from './store.js';
 
 export interface EdgeDeployOptions {
   /** The edge provider's signing secret, shared with the orchestrator: verifies publish grants; seals workers' env. */
@@ -42,8 +42,8 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
 
   async function build(ctx: SandboxContext): Promise<Parts> {
     const root = join(ctx.dataDir, 'edge-serving');
-    const store = new DeployStore(ctx.db, ctx.secrets);
-    const blobs = new BlobStore({ root: join(root, 'blobs'), packs: new PackStore(ctx.db), now: ctx.now });
+    const { deployments: store, packs } = openDeployStores(ctx);
+    const blobs = new BlobStore({ root: join(root, 'blobs'), packs, now: ctx.now });
     const pool = new WorkerPool({ runtimeDir: join(root, 'runtime'), log: ctx.log });
     const ca = await CertificateAuthority.open(join(root, 'ca'), ctx.now);
     const service = new DeployService({
@@ -104,6 +104,8 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
       collect(ctx, built);
       // The removal may still be inside its transaction: collect right after it, before its answer is sent.
       hosting.onSiteRemoved(() => queueMicrotask(() => collect(ctx, built)));
+      // Uploads never used by a deployment go once their grace period is over, removals or not.
+      const timer = setInterval(() => collect(ctx, built), UPLOAD_GRACE_MS).unref();
       const dns = await startDnsServer(hosting, { port: options.dnsPort ?? 0, log: ctx.log });
       const https = await startHttpsListener({
         port: options.httpsPort ?? 0,
@@ -120,6 +122,7 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
       ctx.endpoints.set('https', `127.0.0.1:${https.port}`);
       ctx.endpoints.set('edge-ca', join(ctx.dataDir, 'edge-serving', 'ca', 'ca.pem'));
       return async () => {
+        clearInterval(timer);
         await https.close();
         await dns.close();
         await pool.close();

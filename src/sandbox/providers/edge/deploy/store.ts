@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { DeploymentStatus, ManifestFile, Runtime } from '../../../../protocol/deploy.js';
+import type { SandboxContext } from '../../../context.js';
 import type { Db } from '../../../db.js';
 import type { SealedColumn, SecretBox } from '../../../secret-box.js';
 
@@ -167,6 +168,11 @@ function toDomain(row: RawDomain): DomainRow {
     notAfter: row.not_after,
     createdAt: row.created_at,
   };
+}
+
+/** The serving side's stores over the sandbox database: the only way deploy/ reaches SQLite. */
+export function openDeployStores(ctx: SandboxContext): { deployments: DeployStore; packs: PackStore } {
+  return { deployments: new DeployStore(ctx.db, ctx.secrets), packs: new PackStore(ctx.db) };
 }
 
 /** A pack's index as stored: `[sha256, start, size]` per blob. */
