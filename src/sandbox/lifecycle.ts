@@ -287,17 +287,25 @@ export async function sandboxStatus(sandboxDir: string): Promise<SandboxStatus> 
       endpoints: {},
     };
   }
-  const [{ signatureHeader, SIGNATURE_HEADER }, secrets] = await Promise.all([
-    import('../protocol/signing.js'),
+  const [{ ProviderClient }, secrets] = await Promise.all([
+    import('../client/provider-client.js'),
     providerSecrets(sandboxDir),
   ]);
   const [orchestratorHealthy, ...providerHealth] = await Promise.all([
     healthy(`${state.url}/v1/health`),
     ...state.providers.map((provider) =>
-      healthy(`${provider.url}provisioning/health`, {
-        [SIGNATURE_HEADER]: signatureHeader(secrets.get(provider.id) ?? '', ''),
-        'projects-orchestrator': 'sandbox',
-      }),
+      // Asked as the orchestrator asks: a provider refuses unsigned calls, health included.
+      new ProviderClient({
+        baseUrl: provider.url,
+        secret: secrets.get(provider.id) ?? '',
+        orchestratorId: 'sandbox',
+        timeoutMs: HEALTH_TIMEOUT_MS,
+      })
+        .health()
+        .then(
+          () => true,
+          () => false,
+        ),
     ),
   ]);
   return {

@@ -1,4 +1,6 @@
+import { errorFromResponse, HttpClient } from '../../../client/http.js';
 import { newRequestId } from '../../../client/provider-client.js';
+import { Redactor } from '../../../core/redact.js';
 import { isErrorCode, ProjectsError } from '../../../protocol/errors.js';
 import {
   type CaptureRequest as CaptureRequestBody,
@@ -29,22 +31,24 @@ export async function capturePayment(
   body: Omit<CaptureRequestBody, 'request_id'>,
 ): Promise<CaptureOutcome> {
   assertOrchestratorUrl(rt, captureUrl, 'capture_url');
-  const payload = JSON.stringify({ ...body, request_id: newRequestId() });
+  const target = new URL(captureUrl);
+  const orchestrator = new HttpClient({
+    baseUrl: target.origin,
+    redactor: new Redactor(),
+    timeoutMs: CAPTURE_TIMEOUT_MS,
+    deadlineMs: CAPTURE_TIMEOUT_MS,
+    unavailableCode: 'ORCHESTRATOR_UNAVAILABLE',
+    userAgent: 'projects-provider',
+  });
   let status: number;
   let json: unknown;
   try {
-    const response = await fetch(captureUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [PROVIDER_HEADER]: rt.id,
-        [SIGNATURE_HEADER]: signatureHeader(secret, payload, rt.now()),
-      },
-      body: payload,
-      signal: AbortSignal.timeout(CAPTURE_TIMEOUT_MS),
-    });
-    status = response.status;
-    json = await response.json().catch(() => null);
+    // Sent once, whatever the answer: the caller decides what a failure means for the reservation.
+    ({ status, body: json } = await orchestrator.unchecked('POST', `${target.pathname}${target.search}`, {
+      body: { ...body, request_id: newRequestId() },
+      signBody: (text) => ({ [SIGNATURE_HEADER]: signatureHeader(secret, text, rt.now()) }),
+      headers: { [PROVIDER_HEADER]: rt.id },
+    }));
   } catch (error) {
     return {
       kind: 'unknown',
@@ -57,17 +61,15 @@ export async function capturePayment(
       ? { kind: 'captured', capture: parsed.data }
       : { kind: 'unknown', error: unavailable('the orchestrator answered the capture with an invalid body') };
   }
-  const error = (json as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
-  if (status < 500 && error && isErrorCode(error.code)) {
-    const message = typeof error.message === 'string' ? error.message : 'payment refused';
+  // Only an answer that names its reason is a refusal; anything else may have charged.
+  const code = (json as { error?: { code?: unknown } } | null)?.error?.code;
+  if (status < 500 && isErrorCode(code)) {
+    const refusal = errorFromResponse(status, json, captureUrl, null);
     return {
       kind: 'refused',
-      error: new ProjectsError(error.code, `payment capture refused: ${message}`, {
+      error: new ProjectsError(refusal.code, `payment capture refused: ${refusal.message}`, {
         httpStatus: status,
-        details:
-          typeof error.details === 'object' && error.details
-            ? (error.details as Record<string, unknown>)
-            : {},
+        ...(refusal.details ? { details: refusal.details } : {}),
       }),
     };
   }
