@@ -11,6 +11,7 @@ import {
   type SeedAccount,
   type ServiceDefinition,
 } from '../framework/index.js';
+import { dataMigrations, type KvStore, kvStore } from './store.js';
 
 /**
  * Provider `data`: a key-value store over HTTP, in a free and a paid recurring tier.
@@ -37,6 +38,7 @@ const TIERS = {
 
 const PRO_MONTHLY_PRICE = 900;
 const MAX_KEY_LENGTH = 512;
+const MAX_LISTED_KEYS = 1000;
 
 const KvConfiguration = z.strictObject({
   name: z
@@ -93,9 +95,7 @@ function kvService(id: keyof typeof TIERS, paid: boolean): ServiceDefinition<KvC
     }),
     publicAccess: ['KV_REST_API_URL'],
     update: (resource, configuration) => ({ ...resource.details, name: configuration.name ?? null }),
-    teardown: (resource, rt) => {
-      rt.db.prepare(`DELETE FROM ${rt.table('kv')} WHERE resource_id = ?`).run(resource.id);
-    },
+    teardown: (resource, rt) => kvStore(rt).deleteStore(resource.id),
   };
 }
 
@@ -105,10 +105,7 @@ export function createDataProvider(options: ProviderOptions): SandboxModule {
       name: 'Data',
       services: [kvService('kv:starter', false), kvService('kv:pro', true)],
       seedAccounts: [DATA_SEED_ACCOUNT],
-      migrations: (table) => [
-        `CREATE TABLE ${table('kv')} (resource_id TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
-         content_type TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (resource_id, key))`,
-      ],
+      migrations: dataMigrations,
       routes: registerKvApi,
     },
     options,
@@ -124,24 +121,17 @@ async function registerKvApi(app: FastifyInstance, rt: ProviderRuntime): Promise
   // Values are opaque bytes whatever the client calls them (curl -d sends a form type).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  const table = rt.table('kv');
+  const kv = kvStore(rt);
   app.get('/kv/:resource', async (request: KvRequest, reply: FastifyReply) => {
     const store = authorize(rt, request);
     if (request.query.export === 'jsonl')
-      return reply.type('application/x-ndjson').send(exportStore(rt, store));
+      return reply.type('application/x-ndjson').send(exportStore(kv, store));
     const prefix = request.query.prefix ?? '';
-    const rows = rt.db
-      .prepare(
-        `SELECT key FROM ${table} WHERE resource_id = ? AND substr(key, 1, ?) = ? ORDER BY key LIMIT 1000`,
-      )
-      .all(store.id, prefix.length, prefix) as { key: string }[];
-    return { keys: rows.map((row) => row.key) };
+    return { keys: kv.keys(store.id, prefix, MAX_LISTED_KEYS) };
   });
   app.get('/kv/:resource/*', async (request: KvRequest, reply: FastifyReply) => {
     const store = authorize(rt, request);
-    const row = rt.db
-      .prepare(`SELECT value, content_type FROM ${table} WHERE resource_id = ? AND key = ?`)
-      .get(store.id, keyOf(request)) as { value: Buffer; content_type: string } | undefined;
+    const row = kv.get(store.id, keyOf(request));
     if (!row) throw new ProjectsError('NOT_FOUND', 'no such key', { httpStatus: 404 });
     return reply.header('content-type', row.content_type).send(row.value);
   });
@@ -155,43 +145,26 @@ async function registerKvApi(app: FastifyInstance, rt: ProviderRuntime): Promise
         httpStatus: 413,
       });
     }
-    rt.db.transaction(() => {
-      const exists = rt.db
-        .prepare(`SELECT 1 FROM ${table} WHERE resource_id = ? AND key = ?`)
-        .get(store.id, key);
-      const { count } = rt.db
-        .prepare(`SELECT count(*) AS count FROM ${table} WHERE resource_id = ?`)
-        .get(store.id) as { count: number };
-      if (!exists && count >= tier.max_keys) {
-        throw new ProjectsError('INVALID_ARGUMENT', `this store is limited to ${tier.max_keys} keys`, {
-          httpStatus: 507,
-        });
-      }
-      rt.db
-        .prepare(
-          `INSERT OR REPLACE INTO ${table} (resource_id, key, value, content_type, updated_at) VALUES (?, ?, ?, ?, ?)`,
-        )
-        .run(store.id, key, value, request.headers['content-type'] ?? 'application/octet-stream', rt.now());
-    })();
+    const contentType = request.headers['content-type'] ?? 'application/octet-stream';
+    if (!kv.put(store.id, { key, value, content_type: contentType }, tier.max_keys, rt.now())) {
+      throw new ProjectsError('INVALID_ARGUMENT', `this store is limited to ${tier.max_keys} keys`, {
+        httpStatus: 507,
+      });
+    }
     return { key, size: value.length };
   });
   app.delete('/kv/:resource/*', async (request: KvRequest) => {
     const store = authorize(rt, request);
     const key = keyOf(request);
-    const deleted = rt.db
-      .prepare(`DELETE FROM ${table} WHERE resource_id = ? AND key = ?`)
-      .run(store.id, key).changes;
-    if (!deleted) throw new ProjectsError('NOT_FOUND', 'no such key', { httpStatus: 404 });
+    if (!kv.delete(store.id, key)) throw new ProjectsError('NOT_FOUND', 'no such key', { httpStatus: 404 });
     return { key, deleted: true };
   });
 }
 
 /** No lock-in: the whole store as JSON Lines (key, content type, base64 value), e.g. `curl > backup.jsonl`. */
-function exportStore(rt: ProviderRuntime, store: ResourceRecord): string {
-  const rows = rt.db
-    .prepare(`SELECT key, content_type, value FROM ${rt.table('kv')} WHERE resource_id = ? ORDER BY key`)
-    .all(store.id) as { key: string; content_type: string; value: Buffer }[];
-  return rows
+function exportStore(kv: KvStore, store: ResourceRecord): string {
+  return kv
+    .entries(store.id)
     .map(
       (row) =>
         `${JSON.stringify({ key: row.key, content_type: row.content_type, value_base64: row.value.toString('base64') })}\n`,

@@ -10,12 +10,13 @@ import {
   type ServiceDefinition,
 } from '../framework/index.js';
 import type { DnsRecord, DnsRecordType, DnsZone } from './deploy/hosting.js';
+import { type EdgeStore, edgeStore, type StoredDnsRecord } from './store.js';
 
 /**
  * `dns:zone`: the authoritative zone of a domain registered here (created with the domain, free), and its
  * records API — `GET|POST <base>dns/zones/<domain>/records`, `DELETE …/records/<id>`, `GET …/export` (a
  * zone file) — authorized by the zone's `EDGE_DNS_API_TOKEN`. The serving side (DNS server, domain
- * attachment) reads and writes the same records through `ZoneStore`.
+ * attachment) reads and writes the same records through the edge store (store.ts).
  */
 
 export const ZONE_SERVICE_ID = 'dns:zone';
@@ -51,79 +52,22 @@ function validValue(type: DnsRecordType, value: string): boolean {
   return value.length <= 255;
 }
 
-export class ZoneStore {
-  readonly #rt: ProviderRuntime;
-
-  constructor(rt: ProviderRuntime) {
-    this.#rt = rt;
+/** Adds a record from the records API, its name qualified relative to the zone. */
+function addRecord(store: EdgeStore, zone: DnsZone, input: unknown): StoredDnsRecord {
+  const parsed = RecordInput.safeParse(input ?? {});
+  if (!parsed.success) {
+    throw new ProjectsError('INVALID_ARGUMENT', 'invalid DNS record', {
+      httpStatus: 400,
+      details: { issues: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) },
+    });
   }
+  const record: DnsRecord = { ...parsed.data, name: qualify(zone.name, parsed.data.name) };
+  return { id: store.insertRecord(zone.id, record), ...record };
+}
 
-  /** The zone covering `hostname` (its apex or any name below it), the most specific first. */
-  zoneFor(hostname: string): DnsZone | undefined {
-    const name = hostname.toLowerCase().replace(/\.$/, '');
-    const row = this.#rt.db
-      .prepare(
-        `SELECT resource_id, name, account_id FROM ${this.#rt.table('zones')}
-         WHERE name = ? OR substr(?, -length(name) - 1) = '.' || name ORDER BY length(name) DESC LIMIT 1`,
-      )
-      .get(name, name) as { resource_id: string; name: string; account_id: string } | undefined;
-    return row ? { id: row.resource_id, name: row.name, accountId: row.account_id } : undefined;
-  }
-
-  records(zoneId: string): DnsRecord[] {
-    return this.#rt.db
-      .prepare(
-        `SELECT name, type, value, ttl FROM ${this.#rt.table('dns_records')} WHERE zone_id = ? ORDER BY id`,
-      )
-      .all(zoneId) as DnsRecord[];
-  }
-
-  replaceRecords(zoneId: string, name: string, type: DnsRecordType, records: readonly DnsRecord[]): void {
-    this.#rt.db.transaction(() => {
-      this.#rt.db
-        .prepare(`DELETE FROM ${this.#rt.table('dns_records')} WHERE zone_id = ? AND name = ? AND type = ?`)
-        .run(zoneId, name, type);
-      for (const record of records) this.#insert(zoneId, record);
-    })();
-  }
-
-  #insert(zoneId: string, record: DnsRecord): number {
-    return Number(
-      this.#rt.db
-        .prepare(
-          `INSERT INTO ${this.#rt.table('dns_records')} (zone_id, name, type, value, ttl) VALUES (?, ?, ?, ?, ?)`,
-        )
-        .run(zoneId, record.name, record.type, record.value, record.ttl).lastInsertRowid,
-    );
-  }
-
-  add(zone: DnsZone, input: unknown): DnsRecord & { id: number } {
-    const parsed = RecordInput.safeParse(input ?? {});
-    if (!parsed.success) {
-      throw new ProjectsError('INVALID_ARGUMENT', 'invalid DNS record', {
-        httpStatus: 400,
-        details: { issues: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) },
-      });
-    }
-    const record: DnsRecord = { ...parsed.data, name: qualify(zone.name, parsed.data.name) };
-    return { id: this.#insert(zone.id, record), ...record };
-  }
-
-  list(zone: DnsZone): (DnsRecord & { id: number })[] {
-    return this.#rt.db
-      .prepare(
-        `SELECT id, name, type, value, ttl FROM ${this.#rt.table('dns_records')} WHERE zone_id = ? ORDER BY id`,
-      )
-      .all(zone.id) as (DnsRecord & { id: number })[];
-  }
-
-  remove(zone: DnsZone, id: number): boolean {
-    return (
-      this.#rt.db
-        .prepare(`DELETE FROM ${this.#rt.table('dns_records')} WHERE zone_id = ? AND id = ?`)
-        .run(zone.id, id).changes > 0
-    );
-  }
+/** The zone covering `hostname` (its apex or any name below it), the most specific first. */
+export function zoneFor(store: EdgeStore, hostname: string): DnsZone | undefined {
+  return store.zoneCovering(hostname.toLowerCase().replace(/\.$/, ''));
 }
 
 /** '@' is the apex; a name ending in the zone is already qualified; anything else is relative to it. */
@@ -152,20 +96,15 @@ export const zoneService: ServiceDefinition<ZoneConfiguration> = {
     freeTerms({ requested: configuration.domain, offered: configuration.domain.toLowerCase() }),
   provision(resource, configuration, rt) {
     const domain = configuration.domain.toLowerCase();
-    const owned = rt.db
-      .prepare(`SELECT 1 FROM ${rt.table('domains')} WHERE name = ? AND account_id = ?`)
-      .get(domain, resource.accountId);
-    if (!owned) {
+    const store = edgeStore(rt);
+    if (!store.domainOwnedBy(domain, resource.accountId)) {
       throw new ProjectsError('INVALID_ARGUMENT', `${domain} is not registered in this account`, {
         httpStatus: 409,
       });
     }
-    const exists = rt.db.prepare(`SELECT 1 FROM ${rt.table('zones')} WHERE name = ?`).get(domain);
-    if (exists)
+    if (store.zoneExists(domain))
       throw new ProjectsError('INVALID_ARGUMENT', `${domain} already has a zone`, { httpStatus: 409 });
-    rt.db
-      .prepare(`INSERT INTO ${rt.table('zones')} (resource_id, name, account_id) VALUES (?, ?, ?)`)
-      .run(resource.id, domain, resource.accountId);
+    store.insertZone({ id: resource.id, name: domain, accountId: resource.accountId });
     return { domain, nameservers: NAMESERVERS };
   },
   access: (resource, rt) => ({
@@ -175,8 +114,7 @@ export const zoneService: ServiceDefinition<ZoneConfiguration> = {
   }),
   publicAccess: ['EDGE_DNS_ZONE_ID', 'EDGE_DNS_API_URL'],
   teardown(resource, rt) {
-    rt.db.prepare(`DELETE FROM ${rt.table('dns_records')} WHERE zone_id = ?`).run(resource.id);
-    rt.db.prepare(`DELETE FROM ${rt.table('zones')} WHERE resource_id = ?`).run(resource.id);
+    edgeStore(rt).deleteZone(resource.id);
   },
 };
 
@@ -185,13 +123,13 @@ type ZoneRequest = FastifyRequest<{ Params: { zone: string; id?: string } }>;
 export async function registerDnsApi(
   app: FastifyInstance,
   rt: ProviderRuntime,
-  zones: ZoneStore,
+  store: EdgeStore,
 ): Promise<void> {
   const authorize = (request: ZoneRequest): DnsZone => {
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
     const resource: ResourceRecord | undefined = token ? rt.verifyCredential(token, 'dns') : undefined;
-    const zone = resource ? zones.zoneFor(String(resource.details.domain)) : undefined;
+    const zone = resource ? zoneFor(store, String(resource.details.domain)) : undefined;
     const asked = request.params.zone.toLowerCase();
     if (!zone || (asked !== zone.name && asked !== zone.id)) {
       throw new ProjectsError('AUTH_REQUIRED', 'a valid EDGE_DNS_API_TOKEN for this zone is required', {
@@ -201,19 +139,19 @@ export async function registerDnsApi(
     return zone;
   };
   app.get('/dns/zones/:zone/records', async (request: ZoneRequest) => ({
-    records: zones.list(authorize(request)),
+    records: store.records(authorize(request).id),
   }));
   // No lock-in: the zone as a standard (RFC 1035) zone file that any DNS host imports.
   app.get('/dns/zones/:zone/export', async (request: ZoneRequest, reply) => {
     const zone = authorize(request);
-    return reply.type('text/dns; charset=utf-8').send(zoneFile(zone, zones.list(zone)));
+    return reply.type('text/dns; charset=utf-8').send(zoneFile(zone, store.records(zone.id)));
   });
   app.post('/dns/zones/:zone/records', async (request: ZoneRequest, reply) =>
-    reply.status(201).send(zones.add(authorize(request), request.body)),
+    reply.status(201).send(addRecord(store, authorize(request), request.body)),
   );
   app.delete('/dns/zones/:zone/records/:id', async (request: ZoneRequest) => {
     const zone = authorize(request);
-    if (!zones.remove(zone, Number(request.params.id))) {
+    if (!store.deleteRecord(zone.id, Number(request.params.id))) {
       throw new ProjectsError('NOT_FOUND', 'no such record', { httpStatus: 404 });
     }
     return { deleted: true };

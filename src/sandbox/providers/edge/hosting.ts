@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { ProviderRuntime, QuoteTerms, ServiceDefinition } from '../framework/index.js';
 import type { DnsRecord, DnsRecordType, DnsZone, EdgeHosting, HostedSite } from './deploy/hosting.js';
-import type { ZoneStore } from './dns.js';
+import { zoneFor } from './dns.js';
+import { type EdgeStore, edgeStore } from './store.js';
 
 /**
  * `hosting:site`: a site served by the edge, free or Pro (monthly). Its access configuration is a deploy
@@ -45,10 +46,7 @@ function siteTerms(configuration: SiteConfiguration, taken: boolean): QuoteTerms
 }
 
 function nameTaken(rt: ProviderRuntime, name: string | undefined): boolean {
-  return (
-    name !== undefined &&
-    rt.db.prepare(`SELECT 1 FROM ${rt.table('sites')} WHERE name = ?`).get(name) !== undefined
-  );
+  return name !== undefined && edgeStore(rt).siteNameTaken(name);
 }
 
 export const siteService: ServiceDefinition<SiteConfiguration> = {
@@ -86,9 +84,12 @@ export const siteService: ServiceDefinition<SiteConfiguration> = {
         details: { reason: 'taken' },
       });
     }
-    rt.db
-      .prepare(`INSERT INTO ${rt.table('sites')} (resource_id, name, account_id, plan) VALUES (?, ?, ?, ?)`)
-      .run(resource.id, name, resource.accountId, configuration.plan);
+    edgeStore(rt).insertSite({
+      resource_id: resource.id,
+      name,
+      account_id: resource.accountId,
+      plan: configuration.plan,
+    });
     return { name, plan: configuration.plan, hostname: `${name}.localhost` };
   },
   access: (resource, rt) => ({
@@ -98,14 +99,14 @@ export const siteService: ServiceDefinition<SiteConfiguration> = {
   }),
   publicAccess: ['EDGE_SITE_ID', 'EDGE_DEPLOY_API_URL'],
   teardown(resource, rt) {
-    rt.db.prepare(`DELETE FROM ${rt.table('sites')} WHERE resource_id = ?`).run(resource.id);
+    edgeStore(rt).deleteSite(resource.id);
   },
 };
 
 /** Sites, deploy tokens and zones as the serving side (deploy module) sees them. */
 export class EdgeSites implements EdgeHosting {
   #rt: ProviderRuntime | undefined;
-  #zones: ZoneStore | undefined;
+  #store: EdgeStore | undefined;
   readonly #removalListeners: ((siteId: string) => void)[] = [];
 
   /** `siteService` for this provider instance: tearing a site down also tells the serving side. */
@@ -117,9 +118,9 @@ export class EdgeSites implements EdgeHosting {
     },
   };
 
-  attach(rt: ProviderRuntime, zones: ZoneStore): void {
+  attach(rt: ProviderRuntime, store: EdgeStore): void {
     this.#rt = rt;
-    this.#zones = zones;
+    this.#store = store;
   }
 
   siteForDeployToken(token: string): HostedSite | undefined {
@@ -128,11 +129,8 @@ export class EdgeSites implements EdgeHosting {
   }
 
   siteById(id: string): HostedSite | undefined {
-    const rt = this.#runtime();
-    if (rt.resource(id)?.status !== 'active') return undefined;
-    const row = rt.db
-      .prepare(`SELECT name, account_id FROM ${rt.table('sites')} WHERE resource_id = ?`)
-      .get(id) as { name: string; account_id: string } | undefined;
+    if (this.#runtime().resource(id)?.status !== 'active') return undefined;
+    const row = this.#edgeStore().site(id);
     return row ? { id, name: row.name, accountId: row.account_id } : undefined;
   }
 
@@ -141,15 +139,17 @@ export class EdgeSites implements EdgeHosting {
   }
 
   zoneFor(hostname: string): DnsZone | undefined {
-    return this.#zoneStore().zoneFor(hostname);
+    return zoneFor(this.#edgeStore(), hostname);
   }
 
   replaceRecords(zoneId: string, name: string, type: DnsRecordType, records: readonly DnsRecord[]): void {
-    this.#zoneStore().replaceRecords(zoneId, name, type, records);
+    this.#edgeStore().replaceRecords(zoneId, name, type, records);
   }
 
   records(zoneId: string): readonly DnsRecord[] {
-    return this.#zoneStore().records(zoneId);
+    return this.#edgeStore()
+      .records(zoneId)
+      .map(({ id: _id, ...record }) => record);
   }
 
   #runtime(): ProviderRuntime {
@@ -157,8 +157,8 @@ export class EdgeSites implements EdgeHosting {
     return this.#rt;
   }
 
-  #zoneStore(): ZoneStore {
+  #edgeStore(): EdgeStore {
     this.#runtime();
-    return this.#zones!;
+    return this.#store!;
   }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { ProviderRuntime, QuoteTerms, ServiceDefinition } from '../framework/index.js';
 import { ZONE_SERVICE_ID } from './dns.js';
+import { edgeStore } from './store.js';
 
 /**
  * `registrar:domain`: one-year registrations, paid once, never refunded. Availability is deterministic —
@@ -117,8 +118,7 @@ function domainAvailability(rt: ProviderRuntime, raw: string): Availability {
   };
   if (RESERVED_LABELS.has(parsed.label))
     return { ...base, availability: 'unavailable', unavailable_reason: 'reserved' };
-  const registeredHere = rt.db.prepare(`SELECT 1 FROM ${rt.table('domains')} WHERE name = ?`).get(name);
-  if (TAKEN_DOMAINS.has(name) || registeredHere) {
+  if (TAKEN_DOMAINS.has(name) || edgeStore(rt).domainRegistered(name)) {
     return { ...base, availability: 'unavailable', unavailable_reason: 'taken' };
   }
   return { ...base, availability: 'available', unavailable_reason: null };
@@ -167,11 +167,13 @@ export const domainService: ServiceDefinition<DomainConfiguration> = {
     const registeredAt = rt.now();
     const expiresAt = new Date(registeredAt);
     expiresAt.setUTCFullYear(expiresAt.getUTCFullYear() + REGISTRATION_YEARS);
-    rt.db
-      .prepare(
-        `INSERT INTO ${rt.table('domains')} (name, resource_id, account_id, registered_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-      )
-      .run(name, resource.id, resource.accountId, registeredAt, expiresAt.getTime());
+    edgeStore(rt).insertDomain({
+      name,
+      resource_id: resource.id,
+      account_id: resource.accountId,
+      registered_at: registeredAt,
+      expires_at: expiresAt.getTime(),
+    });
     const zone = rt.createCompanion(resource.accountId, ZONE_SERVICE_ID, { domain: name });
     return {
       domain: name,
@@ -200,7 +202,7 @@ export const domainService: ServiceDefinition<DomainConfiguration> = {
   // The transfer auth code moves the domain to whoever holds it: a secret like the token.
   publicAccess: ['EDGE_DNS_ZONE_ID', 'EDGE_DNS_API_URL'],
   teardown(resource, rt) {
-    rt.db.prepare(`DELETE FROM ${rt.table('domains')} WHERE resource_id = ?`).run(resource.id);
+    edgeStore(rt).deleteDomainOf(resource.id);
     const zoneId = resource.details.zone_resource_id;
     if (typeof zoneId === 'string') rt.removeResource(zoneId);
   },

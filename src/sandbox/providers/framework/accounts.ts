@@ -4,7 +4,8 @@ import type { AccountRequestAnswer, TokenResponse } from '../../../protocol/prov
 import { AccountRequest, TokenRequest } from '../../../protocol/provider.js';
 import { parseBody } from './http.js';
 import { hashPassword, pkceChallenge, randomId, randomToken, tokenHash } from './secrets.js';
-import type { ProviderRuntime, SeedAccount } from './types.js';
+import type { AccountRow } from './store.js';
+import type { FrameworkRuntime, ProviderRuntime, SeedAccount } from './types.js';
 
 /**
  * Provider accounts and the account-linking half of the protocol: account requests (create the account
@@ -14,43 +15,18 @@ import type { ProviderRuntime, SeedAccount } from './types.js';
 
 const CODE_TTL_MS = 10 * 60_000;
 
-export interface AccountRow {
-  id: string;
-  email: string;
-  name: string | null;
-  password_hash: string | null;
-  auto_created: number;
-  created_at: number;
-}
-
-export interface PendingAccountRequest {
-  id: string;
-  account_id: string;
-  scopes: string;
-  code_challenge: string;
-  redirect_uri: string;
-  state: string;
-  consent_token: string;
-  status: 'pending' | 'approved' | 'denied';
-  expires_at: number;
-}
-
-export function seedAccounts(rt: ProviderRuntime, seeds: readonly SeedAccount[]): void {
-  const exists = rt.db.prepare(`SELECT 1 FROM ${rt.table('accounts')} WHERE email = ?`);
-  const insert = rt.db.prepare(
-    `INSERT INTO ${rt.table('accounts')} (id, email, name, password_hash, auto_created, created_at)
-     VALUES (?, ?, ?, ?, 0, ?)`,
-  );
+export function seedAccounts(rt: FrameworkRuntime, seeds: readonly SeedAccount[]): void {
   for (const seed of seeds) {
-    if (exists.get(seed.email)) continue;
-    insert.run(randomId('acct_'), seed.email, seed.name, hashPassword(seed.password), rt.now());
+    if (rt.store.accountByEmail(seed.email)) continue;
+    rt.store.insertAccount({
+      id: randomId('acct_'),
+      email: seed.email,
+      name: seed.name,
+      password_hash: hashPassword(seed.password),
+      auto_created: 0,
+      created_at: rt.now(),
+    });
   }
-}
-
-export function findAccount(rt: ProviderRuntime, id: string): AccountRow | undefined {
-  return rt.db.prepare(`SELECT * FROM ${rt.table('accounts')} WHERE id = ?`).get(id) as
-    | AccountRow
-    | undefined;
 }
 
 /** Redirects and captures go only to the orchestrator this provider is registered with. */
@@ -63,7 +39,7 @@ export function assertOrchestratorUrl(rt: ProviderRuntime, url: string, what: st
   }
 }
 
-export function handleAccountRequest(rt: ProviderRuntime, body: unknown): AccountRequestAnswer {
+export function handleAccountRequest(rt: FrameworkRuntime, body: unknown): AccountRequestAnswer {
   const input = parseBody(AccountRequest, body);
   assertOrchestratorUrl(rt, input.redirect_uri, 'redirect_uri');
   const expiresAt = Date.parse(input.expires_at);
@@ -71,29 +47,22 @@ export function handleAccountRequest(rt: ProviderRuntime, body: unknown): Accoun
     throw new ProjectsError('INVALID_ARGUMENT', 'account request already expired', { httpStatus: 400 });
   }
   const email = input.email.toLowerCase();
-  const existing = rt.db.prepare(`SELECT * FROM ${rt.table('accounts')} WHERE email = ?`).get(email) as
-    | AccountRow
-    | undefined;
+  const existing = rt.store.accountByEmail(email);
   const scopes = JSON.stringify(input.scopes);
   if (existing?.password_hash) {
     // The human already has an account here: only they can link it, on the provider's own page.
     const id = randomId('areq_');
-    rt.db
-      .prepare(
-        `INSERT INTO ${rt.table('account_requests')}
-         (id, account_id, scopes, code_challenge, redirect_uri, state, consent_token, status, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
-      )
-      .run(
-        id,
-        existing.id,
-        scopes,
-        input.code_challenge,
-        input.redirect_uri,
-        input.state,
-        randomToken(''),
-        expiresAt,
-      );
+    rt.store.insertAccountRequest({
+      id,
+      account_id: existing.id,
+      scopes,
+      code_challenge: input.code_challenge,
+      redirect_uri: input.redirect_uri,
+      state: input.state,
+      consent_token: randomToken(''),
+      status: 'pending',
+      expires_at: expiresAt,
+    });
     return {
       type: 'requires_auth',
       requires_auth: {
@@ -111,7 +80,7 @@ export function handleAccountRequest(rt: ProviderRuntime, body: unknown): Accoun
   };
 }
 
-function createAccount(rt: ProviderRuntime, email: string, name: string | null): AccountRow {
+function createAccount(rt: FrameworkRuntime, email: string, name: string | null): AccountRow {
   const row: AccountRow = {
     id: randomId('acct_'),
     email,
@@ -120,28 +89,29 @@ function createAccount(rt: ProviderRuntime, email: string, name: string | null):
     auto_created: 1,
     created_at: rt.now(),
   };
-  rt.db
-    .prepare(
-      `INSERT INTO ${rt.table('accounts')} (id, email, name, password_hash, auto_created, created_at)
-       VALUES (@id, @email, @name, @password_hash, @auto_created, @created_at)`,
-    )
-    .run(row);
+  rt.store.insertAccount(row);
   return row;
 }
 
-export function issueCode(rt: ProviderRuntime, accountId: string, scopes: string, challenge: string): string {
+export function issueCode(
+  rt: FrameworkRuntime,
+  accountId: string,
+  scopes: string,
+  challenge: string,
+): string {
   const code = randomToken('code_');
-  rt.db
-    .prepare(
-      `INSERT INTO ${rt.table('codes')} (code_hash, account_id, scopes, code_challenge, expires_at)
-       VALUES (?, ?, ?, ?, ?)`,
-    )
-    .run(tokenHash(code), accountId, scopes, challenge, rt.now() + CODE_TTL_MS);
+  rt.store.insertCode({
+    code_hash: tokenHash(code),
+    account_id: accountId,
+    scopes,
+    code_challenge: challenge,
+    expires_at: rt.now() + CODE_TTL_MS,
+  });
   return code;
 }
 
 /** `authorization_code` grant: single-use code, unexpired, and the verifier must hash to the challenge. */
-export function handleTokenRequest(rt: ProviderRuntime, body: unknown): TokenResponse {
+export function handleTokenRequest(rt: FrameworkRuntime, body: unknown): TokenResponse {
   const input = parseBody(TokenRequest, body);
   const invalidGrant = (why: string) =>
     new ProjectsError('INVALID_ARGUMENT', `invalid_grant: ${why}`, {
@@ -149,26 +119,14 @@ export function handleTokenRequest(rt: ProviderRuntime, body: unknown): TokenRes
       details: { oauth_error: 'invalid_grant' },
     });
   const hash = tokenHash(input.code);
-  const row = rt.db.prepare(`SELECT * FROM ${rt.table('codes')} WHERE code_hash = ?`).get(hash) as
-    | {
-        account_id: string;
-        scopes: string;
-        code_challenge: string;
-        expires_at: number;
-        used_at: number | null;
-      }
-    | undefined;
+  const row = rt.store.code(hash);
   if (!row || row.used_at !== null) throw invalidGrant('unknown or already used code');
   if (row.expires_at <= rt.now()) throw invalidGrant('code expired');
   // Burn the code before checking the verifier, so that a wrong guess cannot be retried.
-  rt.db.prepare(`UPDATE ${rt.table('codes')} SET used_at = ? WHERE code_hash = ?`).run(rt.now(), hash);
+  if (!rt.store.useCode(hash, rt.now())) throw invalidGrant('unknown or already used code');
   if (pkceChallenge(input.code_verifier) !== row.code_challenge) throw invalidGrant('PKCE verifier mismatch');
   const accessToken = randomToken(`${rt.id}_at_`);
-  rt.db
-    .prepare(
-      `INSERT INTO ${rt.table('account_tokens')} (token_hash, account_id, scopes, created_at) VALUES (?, ?, ?, ?)`,
-    )
-    .run(tokenHash(accessToken), row.account_id, row.scopes, rt.now());
+  rt.store.insertAccountToken(tokenHash(accessToken), row.account_id, row.scopes, rt.now());
   const scopes = JSON.parse(row.scopes) as string[];
   return {
     access_token: accessToken,
@@ -179,17 +137,10 @@ export function handleTokenRequest(rt: ProviderRuntime, body: unknown): TokenRes
 }
 
 /** The account behind `Authorization: Bearer <provider-issued account token>`, or 401. */
-export function authenticateAccount(rt: ProviderRuntime, request: FastifyRequest): AccountRow {
+export function authenticateAccount(rt: FrameworkRuntime, request: FastifyRequest): AccountRow {
   const header = request.headers.authorization;
   const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-  const row = token
-    ? (rt.db
-        .prepare(
-          `SELECT a.* FROM ${rt.table('account_tokens')} t JOIN ${rt.table('accounts')} a ON a.id = t.account_id
-           WHERE t.token_hash = ?`,
-        )
-        .get(tokenHash(token)) as AccountRow | undefined)
-    : undefined;
+  const row = token ? rt.store.accountByToken(tokenHash(token)) : undefined;
   if (!row) {
     throw new ProjectsError('AUTH_REQUIRED', 'a valid provider account token is required', {
       httpStatus: 401,

@@ -14,8 +14,8 @@ import { createDeepLink, registerPages } from './pages.js';
 import { ResourceService } from './resources.js';
 import { randomToken, tokenHash } from './secrets.js';
 import { databaseReplayGuard, keepRawJsonBodies, requireSignature } from './signature.js';
-import { frameworkMigrations, loadResource, toRecord } from './store.js';
-import type { ProviderDefinition, ProviderOptions, ProviderRuntime, ResourceRecord } from './types.js';
+import { FrameworkStore, frameworkMigrations, providerStorage, providerTable, toRecord } from './store.js';
+import type { FrameworkRuntime, ProviderDefinition, ProviderOptions } from './types.js';
 
 export type {
   ProviderDefinition,
@@ -69,69 +69,51 @@ export function createProviderModule(
   };
 }
 
-/** `prov_<id>_<name>`: every provider's tables live side by side in the one sandbox database. */
-function providerTable(providerId: string): (name: string) => string {
-  const prefix = `prov_${providerId.replaceAll('-', '_')}`;
-  return (name) => `${prefix}_${name}`;
-}
-
 function createRuntime(
   options: ProviderOptions,
   ctx: SandboxContext,
   table: (name: string) => string,
   resources: () => ResourceService,
-): ProviderRuntime {
-  const rt: ProviderRuntime = {
+): FrameworkRuntime {
+  const storage = providerStorage(ctx, table);
+  const store = new FrameworkStore(storage);
+  return {
     id: options.id,
-    db: ctx.db,
-    ctx,
-    table,
+    storage,
+    store,
     baseUrl: () => `${ctx.baseUrl()}/providers/${options.id}/`,
     orchestratorUrl: () => (options.orchestratorUrl ?? ctx.baseUrl()).replace(/\/$/, ''),
     now: () => ctx.now(),
     issueCredential(resourceId, kind, prefix) {
       const token = randomToken(prefix);
-      ctx.db
-        .prepare(
-          `INSERT INTO ${table('credentials')} (token_hash, resource_id, kind, created_at) VALUES (?, ?, ?, ?)`,
-        )
-        .run(tokenHash(token), resourceId, kind, ctx.now());
+      store.insertCredential(tokenHash(token), resourceId, kind, ctx.now());
       return token;
     },
     verifyCredential(token, kind) {
-      return findByCredential(rt, token, kind);
+      const resourceId = store.credentialResourceId(tokenHash(token), kind);
+      const row = resourceId ? store.resource(resourceId) : undefined;
+      return row?.status === 'active' ? toRecord(row) : undefined;
     },
-    revokeCredentials(resourceId) {
-      ctx.db.prepare(`DELETE FROM ${table('credentials')} WHERE resource_id = ?`).run(resourceId);
-    },
+    revokeCredentials: (resourceId) => store.revokeCredentials(resourceId),
     createCompanion: (accountId, serviceId, configuration) =>
       resources().createCompanion(accountId, serviceId, configuration),
     resource(id) {
-      const row = loadResource(ctx.db, table, id);
+      const row = store.resource(id);
       return row ? toRecord(row) : undefined;
     },
     removeResource: (id) => resources().removeById(id),
   };
-  return rt;
-}
-
-function findByCredential(rt: ProviderRuntime, token: string, kind: string): ResourceRecord | undefined {
-  const row = rt.db
-    .prepare(`SELECT resource_id FROM ${rt.table('credentials')} WHERE token_hash = ? AND kind = ?`)
-    .get(tokenHash(token), kind) as { resource_id: string } | undefined;
-  const resource = row ? rt.resource(row.resource_id) : undefined;
-  return resource?.status === 'active' ? resource : undefined;
 }
 
 async function registerProtocol(
   app: FastifyInstance,
-  rt: ProviderRuntime,
+  rt: FrameworkRuntime,
   definition: ProviderDefinition,
   options: ProviderOptions,
   resources: ResourceService,
 ): Promise<void> {
   keepRawJsonBodies(app);
-  requireSignature(app, options.signingSecret, databaseReplayGuard(rt), rt.now);
+  requireSignature(app, options.signingSecret, databaseReplayGuard(rt.store, rt.now), rt.now);
   const catalog = definition.services.map(
     (service): Service => ({
       ...service.catalog,

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ProjectsError } from '../../../protocol/errors.js';
 import { type DeepLink, DeepLinkRequest } from '../../../protocol/provider.js';
-import { type AccountRow, findAccount, issueCode, type PendingAccountRequest } from './accounts.js';
+import { issueCode } from './accounts.js';
 import { acceptForms, escapeHtml, parseBody, sendPage } from './http.js';
 import { checkPassword, hashPassword, randomToken, tokenHash } from './secrets.js';
-import type { ProviderRuntime } from './types.js';
+import type { AccountRow, PendingAccountRequest } from './store.js';
+import type { FrameworkRuntime } from './types.js';
 
 /**
  * The provider's own web pages, for humans: the consent page an existing user signs in on to link their
@@ -17,7 +18,7 @@ const MIN_PASSWORD_LENGTH = 10;
 
 type Form = Record<string, string | undefined>;
 
-export async function registerPages(app: FastifyInstance, rt: ProviderRuntime, providerName: string) {
+export async function registerPages(app: FastifyInstance, rt: FrameworkRuntime, providerName: string) {
   acceptForms(app);
   app.get('/oauth/consent', async (request, reply) => {
     const pending = findPendingRequest(rt, (request.query as Form).request);
@@ -31,15 +32,15 @@ export async function registerPages(app: FastifyInstance, rt: ProviderRuntime, p
     const target = new URL(pending.redirect_uri);
     target.searchParams.set('state', pending.state);
     if (form.decision === 'deny') {
-      settle(rt, pending.id, 'denied');
+      rt.store.settleAccountRequest(pending.id, 'denied');
       target.searchParams.set('error', 'access_denied');
       return reply.redirect(target.toString(), 303);
     }
-    const account = findAccount(rt, pending.account_id);
+    const account = rt.store.account(pending.account_id);
     if (!account || !checkPassword(form.password ?? '', account.password_hash)) {
       return consentPage(reply, rt, providerName, pending, 401, 'Wrong password.');
     }
-    settle(rt, pending.id, 'approved');
+    rt.store.settleAccountRequest(pending.id, 'approved');
     target.searchParams.set('code', issueCode(rt, account.id, pending.scopes, pending.code_challenge));
     return reply.redirect(target.toString(), 303);
   });
@@ -57,12 +58,10 @@ export async function registerPages(app: FastifyInstance, rt: ProviderRuntime, p
       const why = `Choose a password of at least ${MIN_PASSWORD_LENGTH} characters and type it twice.`;
       return claimPage(reply, link.account, token, 400, why);
     }
-    rt.db.transaction(() => {
-      rt.db
-        .prepare(`UPDATE ${rt.table('accounts')} SET password_hash = ?, auto_created = 0 WHERE id = ?`)
-        .run(hashPassword(password), link.account.id);
-      useLink(rt, token);
-    })();
+    rt.store.transaction(() => {
+      rt.store.claimAccount(link.account.id, hashPassword(password));
+      rt.store.useLink(tokenHash(token), rt.now());
+    });
     return sendPage(
       reply,
       200,
@@ -74,13 +73,13 @@ export async function registerPages(app: FastifyInstance, rt: ProviderRuntime, p
     const token = (request.params as Form).token ?? '';
     const link = findLink(rt, token, 'dashboard');
     if (!link) return expiredPage(reply);
-    useLink(rt, token);
+    rt.store.useLink(tokenHash(token), rt.now());
     return dashboardPage(reply, rt, providerName, link.account);
   });
 }
 
 /** POST provisioning/deep_links: a one-time URL for the human behind the account token. */
-export function createDeepLink(rt: ProviderRuntime, account: AccountRow, body: unknown): DeepLink {
+export function createDeepLink(rt: FrameworkRuntime, account: AccountRow, body: unknown): DeepLink {
   const input = parseBody(DeepLinkRequest, body);
   if (input.purpose === 'claim_account' && account.password_hash) {
     throw new ProjectsError('INVALID_ARGUMENT', 'this account already has a password; sign in instead', {
@@ -90,11 +89,12 @@ export function createDeepLink(rt: ProviderRuntime, account: AccountRow, body: u
   }
   const token = randomToken('');
   const expiresAt = rt.now() + LINK_TTL_MS;
-  rt.db
-    .prepare(
-      `INSERT INTO ${rt.table('links')} (token_hash, account_id, purpose, expires_at) VALUES (?, ?, ?, ?)`,
-    )
-    .run(tokenHash(token), account.id, input.purpose, expiresAt);
+  rt.store.insertLink({
+    token_hash: tokenHash(token),
+    account_id: account.id,
+    purpose: input.purpose,
+    expires_at: expiresAt,
+  });
   const path = input.purpose === 'claim_account' ? 'claim' : 'dashboard';
   return {
     purpose: input.purpose,
@@ -103,38 +103,22 @@ export function createDeepLink(rt: ProviderRuntime, account: AccountRow, body: u
   };
 }
 
-function findPendingRequest(rt: ProviderRuntime, id: string | undefined): PendingAccountRequest | undefined {
+function findPendingRequest(rt: FrameworkRuntime, id: string | undefined): PendingAccountRequest | undefined {
   if (!id) return undefined;
-  const row = rt.db.prepare(`SELECT * FROM ${rt.table('account_requests')} WHERE id = ?`).get(id) as
-    | PendingAccountRequest
-    | undefined;
+  const row = rt.store.accountRequest(id);
   return row && row.status === 'pending' && row.expires_at > rt.now() ? row : undefined;
 }
 
-function settle(rt: ProviderRuntime, id: string, status: 'approved' | 'denied'): void {
-  rt.db.prepare(`UPDATE ${rt.table('account_requests')} SET status = ? WHERE id = ?`).run(status, id);
-}
-
 function findLink(
-  rt: ProviderRuntime,
+  rt: FrameworkRuntime,
   token: string | undefined,
   purpose: DeepLink['purpose'],
 ): { account: AccountRow } | undefined {
   if (!token) return undefined;
-  const row = rt.db
-    .prepare(`SELECT * FROM ${rt.table('links')} WHERE token_hash = ? AND purpose = ?`)
-    .get(tokenHash(token), purpose) as
-    | { account_id: string; expires_at: number; used_at: number | null }
-    | undefined;
+  const row = rt.store.link(tokenHash(token), purpose);
   if (!row || row.used_at !== null || row.expires_at <= rt.now()) return undefined;
-  const account = findAccount(rt, row.account_id);
+  const account = rt.store.account(row.account_id);
   return account ? { account } : undefined;
-}
-
-function useLink(rt: ProviderRuntime, token: string): void {
-  rt.db
-    .prepare(`UPDATE ${rt.table('links')} SET used_at = ? WHERE token_hash = ?`)
-    .run(rt.now(), tokenHash(token));
 }
 
 function expiredPage(reply: FastifyReply): FastifyReply {
@@ -143,13 +127,13 @@ function expiredPage(reply: FastifyReply): FastifyReply {
 
 function consentPage(
   reply: FastifyReply,
-  rt: ProviderRuntime,
+  rt: FrameworkRuntime,
   providerName: string,
   pending: PendingAccountRequest,
   status: number,
   error?: string,
 ): FastifyReply {
-  const account = findAccount(rt, pending.account_id);
+  const account = rt.store.account(pending.account_id);
   const scopes = JSON.parse(pending.scopes) as string[];
   const orchestrator = new URL(pending.redirect_uri).origin;
   const body = `
@@ -181,12 +165,8 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
   return sendPage(reply, status, 'Claim your account', body);
 }
 
-function dashboardPage(reply: FastifyReply, rt: ProviderRuntime, providerName: string, account: AccountRow) {
-  const rows = rt.db
-    .prepare(
-      `SELECT id, service_id, status, details FROM ${rt.table('resources')} WHERE account_id = ? ORDER BY created_at`,
-    )
-    .all(account.id) as { id: string; service_id: string; status: string; details: string }[];
+function dashboardPage(reply: FastifyReply, rt: FrameworkRuntime, providerName: string, account: AccountRow) {
+  const rows = rt.store.resourcesOfAccount(account.id);
   const items = rows
     .map(
       (row) =>

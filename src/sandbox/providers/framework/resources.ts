@@ -8,12 +8,11 @@ import {
   type Resource,
   UpdateServiceRequest,
 } from '../../../protocol/provider.js';
-import type { AccountRow } from './accounts.js';
 import { parseBody } from './http.js';
 import { capturePayment } from './payments.js';
 import { randomId, sealer, sha256Hex } from './secrets.js';
-import { loadResource, type ResourceRow, toRecord } from './store.js';
-import type { ProviderRuntime, QuoteTerms, ResourceRecord, ServiceDefinition } from './types.js';
+import { type AccountRow, type FrameworkStore, type ResourceRow, toRecord } from './store.js';
+import type { FrameworkRuntime, QuoteTerms, ResourceRecord, ServiceDefinition } from './types.js';
 
 /**
  * Quotes and the resource lifecycle. Creation is exactly-once per (account, idempotency_key): the first
@@ -28,13 +27,15 @@ const QUOTE_TTL_MS = 15 * 60_000;
 type AnyService = ServiceDefinition<Record<string, unknown>>;
 
 export class ResourceService {
-  readonly #rt: ProviderRuntime;
+  readonly #rt: FrameworkRuntime;
+  readonly #store: FrameworkStore;
   readonly #services: Map<string, AnyService>;
   readonly #secret: string;
   readonly #sealer: ReturnType<typeof sealer>;
 
-  constructor(rt: ProviderRuntime, services: readonly AnyService[], secret: string) {
+  constructor(rt: FrameworkRuntime, services: readonly AnyService[], secret: string) {
     this.#rt = rt;
+    this.#store = rt.store;
     this.#services = new Map(services.map((service) => [service.catalog.id, service]));
     this.#secret = secret;
     this.#sealer = sealer(secret);
@@ -51,17 +52,13 @@ export class ResourceService {
       ...service.quote(configuration, this.#rt),
       expires_at: new Date(this.#rt.now() + QUOTE_TTL_MS).toISOString(),
     };
-    this.#rt.db
-      .prepare(
-        `INSERT INTO ${this.#table('quotes')} (id, service_id, config_hash, body, expires_at) VALUES (?, ?, ?, ?, ?)`,
-      )
-      .run(
-        quote.id,
-        quote.service_id,
-        configHash(service, configuration),
-        JSON.stringify(quote),
-        Date.parse(quote.expires_at),
-      );
+    this.#store.insertQuote({
+      id: quote.id,
+      service_id: quote.service_id,
+      config_hash: configHash(service, configuration),
+      body: JSON.stringify(quote),
+      expires_at: Date.parse(quote.expires_at),
+    });
     return quote;
   }
 
@@ -145,50 +142,44 @@ export class ResourceService {
       );
     }
     const details = service.update(toRecord(row), configuration, this.#rt);
-    this.#rt.db
-      .prepare(
-        `UPDATE ${this.#table('resources')} SET configuration = ?, details = ?, updated_at = ? WHERE id = ?`,
-      )
-      .run(JSON.stringify(configuration), JSON.stringify(details), this.#rt.now(), id);
-    return toResource(loadResource(this.#rt.db, this.#rt.table, id)!);
+    this.#store.updateResourceConfiguration(
+      id,
+      JSON.stringify(configuration),
+      JSON.stringify(details),
+      this.#rt.now(),
+    );
+    return toResource(this.#store.resource(id)!);
   }
 
   rotate(account: AccountRow, id: string): Resource {
     const row = this.#owned(account, id, { active: true });
     const service = this.#service(row.service_id);
-    return this.#rt.db.transaction(() => {
+    return this.#store.transaction(() => {
       this.#rt.revokeCredentials(id);
       const access = service.access(toRecord(row), this.#rt);
-      this.#rt.db
-        .prepare(`UPDATE ${this.#table('resources')} SET sealed_answer = ?, updated_at = ? WHERE id = ?`)
-        .run(this.#sealer.seal(access), this.#rt.now(), id);
-      return withAccess(toResource(loadResource(this.#rt.db, this.#rt.table, id)!), service, access);
-    })();
+      this.#store.rotateSealedAnswer(id, this.#sealer.seal(access), this.#rt.now());
+      return withAccess(toResource(this.#store.resource(id)!), service, access);
+    });
   }
 
   remove(account: AccountRow, id: string): Resource {
     this.#owned(account, id);
     this.removeById(id);
-    return toResource(loadResource(this.#rt.db, this.#rt.table, id)!);
+    return toResource(this.#store.resource(id)!);
   }
 
   /** Tears a resource down: backing state, credentials, and any recurring billing. Idempotent. */
   removeById(id: string): void {
-    const row = loadResource(this.#rt.db, this.#rt.table, id);
+    const row = this.#store.resource(id);
     if (!row || row.status === 'removed') return;
     const service = this.#service(row.service_id);
     const billing = JSON.parse(row.billing) as Billing;
     if (billing.status === 'active') billing.status = 'canceled';
-    this.#rt.db.transaction(() => {
+    this.#store.transaction(() => {
       service.teardown(toRecord(row), this.#rt);
       this.#rt.revokeCredentials(id);
-      this.#rt.db
-        .prepare(
-          `UPDATE ${this.#table('resources')} SET status = 'removed', billing = ?, sealed_answer = NULL, updated_at = ?
-           WHERE id = ?`,
-        )
-        .run(JSON.stringify(billing), this.#rt.now(), id);
-    })();
+      this.#store.markResourceRemoved(id, JSON.stringify(billing), this.#rt.now());
+    });
   }
 
   /** A free resource created alongside another (the DNS zone of a registered domain). */
@@ -210,7 +201,7 @@ export class ResourceService {
       status: 'active',
       billing: freeBilling(),
     });
-    return toRecord(loadResource(this.#rt.db, this.#rt.table, id)!);
+    return toRecord(this.#store.resource(id)!);
   }
 
   #service(id: string): AnyService {
@@ -222,10 +213,6 @@ export class ResourceService {
       });
     }
     return service;
-  }
-
-  #table(name: string): string {
-    return this.#rt.table(name);
   }
 
   /** What this purchase costs: the quote's terms for paid services (required), the current terms for free ones. */
@@ -250,9 +237,7 @@ export class ResourceService {
       }
       return terms;
     }
-    const row = this.#rt.db.prepare(`SELECT * FROM ${this.#table('quotes')} WHERE id = ?`).get(quoteId) as
-      | { service_id: string; config_hash: string; body: string; expires_at: number }
-      | undefined;
+    const row = this.#store.quote(quoteId);
     if (!row || row.service_id !== service.catalog.id || row.config_hash !== requestHash) {
       throw new ProjectsError(
         'INVALID_ARGUMENT',
@@ -290,17 +275,13 @@ export class ResourceService {
     requestHash: string,
     existing: ResourceRow | undefined,
   ): ResourceRow {
-    return this.#rt.db.transaction(() => {
+    return this.#store.transaction(() => {
       const current = this.#byIdempotencyKey(accountId, idempotencyKey) ?? existing;
       if (current && current.status !== 'payment_failed') return current;
       const id = current?.id ?? randomId('res_');
       const details = service.provision({ id, accountId }, configuration, this.#rt);
       if (current) {
-        this.#rt.db
-          .prepare(
-            `UPDATE ${this.#table('resources')} SET status = 'pending', details = ?, updated_at = ? WHERE id = ?`,
-          )
-          .run(JSON.stringify(details), this.#rt.now(), id);
+        this.#store.reprovisionResource(id, JSON.stringify(details), this.#rt.now());
       } else {
         this.#insert({
           id,
@@ -314,40 +295,29 @@ export class ResourceService {
           requestHash,
         });
       }
-      return loadResource(this.#rt.db, this.#rt.table, id)!;
-    })();
+      return this.#store.resource(id)!;
+    });
   }
 
   /** A definitive refusal: release what was reserved and move to the next capture attempt's key. */
   #failPayment(row: ResourceRow, service: AnyService): void {
-    this.#rt.db.transaction(() => {
-      const changed = this.#rt.db
-        .prepare(
-          `UPDATE ${this.#table('resources')} SET status = 'payment_failed', capture_attempt = capture_attempt + 1,
-           updated_at = ? WHERE id = ? AND status = 'pending' AND capture_attempt = ?`,
-        )
-        .run(this.#rt.now(), row.id, row.capture_attempt).changes;
-      if (changed) service.teardown(toRecord(row), this.#rt);
-    })();
+    this.#store.transaction(() => {
+      if (this.#store.failResourcePayment(row.id, row.capture_attempt, this.#rt.now())) {
+        service.teardown(toRecord(row), this.#rt);
+      }
+    });
   }
 
   #activate(id: string, service: AnyService, billing: Billing): Resource {
-    return this.#rt.db.transaction(() => {
-      const changed = this.#rt.db
-        .prepare(
-          `UPDATE ${this.#table('resources')} SET status = 'active', billing = ?, updated_at = ?
-           WHERE id = ? AND status = 'pending'`,
-        )
-        .run(JSON.stringify(billing), this.#rt.now(), id).changes;
-      const row = loadResource(this.#rt.db, this.#rt.table, id)!;
+    return this.#store.transaction(() => {
+      const changed = this.#store.activateResource(id, JSON.stringify(billing), this.#rt.now());
+      const row = this.#store.resource(id)!;
       // A concurrent retry activated it first: answer what it answered.
       if (!changed) return this.#replay(row);
       const access = service.access(toRecord(row), this.#rt);
-      this.#rt.db
-        .prepare(`UPDATE ${this.#table('resources')} SET sealed_answer = ? WHERE id = ?`)
-        .run(this.#sealer.seal(access), id);
+      this.#store.setSealedAnswer(id, this.#sealer.seal(access));
       return withAccess(toResource(row), service, access);
-    })();
+    });
   }
 
   #replay(row: ResourceRow): Resource {
@@ -357,7 +327,7 @@ export class ResourceService {
   }
 
   #owned(account: AccountRow, id: string, options: { active?: boolean } = {}): ResourceRow {
-    const row = loadResource(this.#rt.db, this.#rt.table, id);
+    const row = this.#store.resource(id);
     if (
       !row ||
       row.account_id !== account.id ||
@@ -376,9 +346,7 @@ export class ResourceService {
   }
 
   #byIdempotencyKey(accountId: string, key: string): ResourceRow | undefined {
-    return this.#rt.db
-      .prepare(`SELECT * FROM ${this.#table('resources')} WHERE account_id = ? AND idempotency_key = ?`)
-      .get(accountId, key) as ResourceRow | undefined;
+    return this.#store.resourceByIdempotencyKey(accountId, key);
   }
 
   #insert(row: {
@@ -393,24 +361,19 @@ export class ResourceService {
     requestHash?: string;
   }): void {
     const now = this.#rt.now();
-    this.#rt.db
-      .prepare(
-        `INSERT INTO ${this.#table('resources')} (id, account_id, service_id, status, configuration, details, billing,
-         idempotency_key, request_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        row.id,
-        row.accountId,
-        row.serviceId,
-        row.status,
-        JSON.stringify(row.configuration),
-        JSON.stringify(row.details),
-        JSON.stringify(row.billing),
-        row.idempotencyKey ?? null,
-        row.requestHash ?? null,
-        now,
-        now,
-      );
+    this.#store.insertResource({
+      id: row.id,
+      account_id: row.accountId,
+      service_id: row.serviceId,
+      status: row.status,
+      configuration: JSON.stringify(row.configuration),
+      details: JSON.stringify(row.details),
+      billing: JSON.stringify(row.billing),
+      idempotency_key: row.idempotencyKey ?? null,
+      request_hash: row.requestHash ?? null,
+      created_at: now,
+      updated_at: now,
+    });
   }
 }
 

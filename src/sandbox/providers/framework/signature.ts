@@ -6,7 +6,7 @@ import {
   SIGNATURE_TOLERANCE_SECONDS,
   verifySignature,
 } from '../../../protocol/signing.js';
-import type { ProviderRuntime } from './types.js';
+import type { FrameworkStore } from './store.js';
 
 const rawBodies = new WeakMap<FastifyRequest, string>();
 
@@ -14,15 +14,11 @@ const rawBodies = new WeakMap<FastifyRequest, string>();
  * The replay guard lives in the sandbox database, so a replay is refused even across a restart. Entries
  * older than twice the tolerance window can never verify again and are pruned.
  */
-export function databaseReplayGuard(rt: ProviderRuntime): ReplayGuard {
-  const insert = rt.db.prepare(
-    `INSERT OR IGNORE INTO ${rt.table('signatures')} (signature, t) VALUES (?, ?)`,
-  );
-  const prune = rt.db.prepare(`DELETE FROM ${rt.table('signatures')} WHERE t < ?`);
+export function databaseReplayGuard(store: FrameworkStore, now: () => number): ReplayGuard {
   return {
     seen(signature, timestamp) {
-      prune.run(Math.floor(rt.now() / 1000) - SIGNATURE_TOLERANCE_SECONDS * 2);
-      return insert.run(signature, timestamp).changes === 0;
+      store.forgetSignaturesBefore(Math.floor(now() / 1000) - SIGNATURE_TOLERANCE_SECONDS * 2);
+      return !store.rememberSignature(signature, timestamp);
     },
   };
 }

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import type { Quote, Service } from '../../../protocol/provider.js';
-import type { SandboxContext } from '../../context.js';
-import type { Db } from '../../db.js';
+import type { FrameworkStore, ProviderStorage } from './store.js';
 
 /** What every provider module is constructed with (from the composition root, src/sandbox/modules.ts). */
 export interface ProviderOptions {
@@ -51,10 +50,11 @@ export interface ResourceRecord {
 /** Services and extra routes use this to reach storage and the framework's credentials. */
 export interface ProviderRuntime {
   id: string;
-  db: Db;
-  ctx: SandboxContext;
-  /** Table-name prefix of this provider, e.g. `prov_edge`. */
-  table(name: string): string;
+  /**
+   * The provider's tables, for its store modules only (`store.ts`: the one kind of provider file with SQL,
+   * test/providers/boundary.test.ts); services and routes call the named methods of those stores.
+   */
+  storage: ProviderStorage;
   /** The provider's base URL with a trailing slash, e.g. http://127.0.0.1:4780/providers/edge/ */
   baseUrl(): string;
   /** The registered orchestrator's root URL (no trailing slash). */
@@ -118,4 +118,9 @@ export interface ProviderDefinition {
   routes?(app: FastifyInstance, rt: ProviderRuntime): Promise<void>;
   /** Called once the provider is mounted, with its runtime (e.g. to serve other modules from its tables). */
   attach?(rt: ProviderRuntime): void;
+}
+
+/** The runtime as the framework's own handlers see it: with the framework's store. */
+export interface FrameworkRuntime extends ProviderRuntime {
+  store: FrameworkStore;
 }
