@@ -72,9 +72,9 @@ describe('the providers storage boundary', () => {
       "db.prepare('anything')",
       "this.db.exec('BEGIN')",
       'db.transaction(() => {})',
-      'const sql = `SELECT 1 FROM ${table} WHERE name = ?`;',
-      "`DELETE FROM ${rt.table('kv')} WHERE resource_id = ?`",
-      "`UPDATE ${rt.table('links')} SET used_at = ?`",
+      `const sql = \`SELECT 1 FROM \${table} WHERE name = ?\`;`,
+      `\`DELETE FROM \${rt.table('kv')} WHERE resource_id = ?\``,
+      `\`UPDATE \${rt.table('links')} SET used_at = ?\``,
       'INSERT OR IGNORE INTO signatures (signature, t) VALUES (?, ?)',
     ];
     for (const sample of samples) {
