@@ -45,7 +45,12 @@ describe('the providers storage boundary', () => {
   it('finds the files it checks and the store modules', () => {
     expect(checked.length).toBeGreaterThan(25);
     expect(all.filter(isStore).map((path) => relative(PROVIDERS, path))).toEqual(
-      expect.arrayContaining(['framework/store.ts', 'edge/store.ts', 'edge/deploy/store.ts', 'data/store.ts']),
+      expect.arrayContaining([
+        'framework/store.ts',
+        'edge/store.ts',
+        'edge/deploy/store.ts',
+        'data/store.ts',
+      ]),
     );
   });
 
