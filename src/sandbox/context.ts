@@ -5,7 +5,7 @@ import type { SealedColumn, SecretBox } from './secret-box.js';
 
 /** What every sandbox module (the orchestrator, each provider) is handed. */
 export interface SandboxContext {
-  /** The raw database, for providers and for orchestrator modules not yet behind repositories. */
+  /** The raw database: for the providers' store modules (`store.ts`) and the sandbox framework only. */
   db: Db;
   /** The orchestrator's repositories (docs/architecture.md, "Storage"); the one way its modules store data. */
   storage: OrchestratorStorage;
