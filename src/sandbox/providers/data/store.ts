@@ -1,4 +1,4 @@
-import { type ProviderStorage, TableStore } from '../framework/store.js';
+import { storeOf, TableStore } from '../framework/store.js';
 import type { ProviderRuntime } from '../framework/types.js';
 
 /** The data provider's own table — the key-value pairs of every store — and every statement on it. */
@@ -16,16 +16,9 @@ export interface KvEntry {
   value: Buffer;
 }
 
-const stores = new WeakMap<ProviderStorage, KvStore>();
-
-/** The KV store over a runtime's storage (one per mounted provider; services are shared constants). */
+/** The KV store of a mounted provider. */
 export function kvStore(rt: ProviderRuntime): KvStore {
-  let store = stores.get(rt.storage);
-  if (!store) {
-    store = new KvStore(rt.storage);
-    stores.set(rt.storage, store);
-  }
-  return store;
+  return storeOf(rt.storage, KvStore);
 }
 
 export class KvStore extends TableStore {

@@ -1,4 +1,4 @@
-import { type ProviderStorage, TableStore } from '../framework/store.js';
+import { storeOf, TableStore } from '../framework/store.js';
 import type { ProviderRuntime } from '../framework/types.js';
 import type { DnsRecord, DnsRecordType, DnsZone } from './deploy/hosting.js';
 
@@ -40,16 +40,9 @@ export interface SiteRow {
 
 export type StoredDnsRecord = DnsRecord & { id: number };
 
-const stores = new WeakMap<ProviderStorage, EdgeStore>();
-
-/** The edge store over a runtime's storage (one per mounted provider; services are shared constants). */
+/** The edge store of a mounted provider. */
 export function edgeStore(rt: ProviderRuntime): EdgeStore {
-  let store = stores.get(rt.storage);
-  if (!store) {
-    store = new EdgeStore(rt.storage);
-    stores.set(rt.storage, store);
-  }
-  return store;
+  return storeOf(rt.storage, EdgeStore);
 }
 
 export class EdgeStore extends TableStore {

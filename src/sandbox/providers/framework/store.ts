@@ -58,6 +58,29 @@ export class TableStore {
   }
 }
 
+const openStores = new WeakMap<
+  ProviderStorage,
+  Map<new (storage: ProviderStorage) => TableStore, TableStore>
+>();
+
+/** The one `Store` over `storage` (services are shared constants, stores are per mounted provider). */
+export function storeOf<S extends TableStore>(
+  storage: ProviderStorage,
+  Store: new (storage: ProviderStorage) => S,
+): S {
+  let stores = openStores.get(storage);
+  if (!stores) {
+    stores = new Map();
+    openStores.set(storage, stores);
+  }
+  let store = stores.get(Store);
+  if (!store) {
+    store = new Store(storage);
+    stores.set(Store, store);
+  }
+  return store as S;
+}
+
 /** The framework's tables, one set per provider (prefixed `prov_<id>_`). */
 export function frameworkMigrations(table: (name: string) => string): string[] {
   return [
