@@ -1,5 +1,5 @@
 import { Resolver } from 'node:dns/promises';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -12,6 +12,7 @@ import {
   hostRequest,
   startDeploySandbox,
   tlsRequest,
+  until,
 } from './helpers.js';
 
 const TEMPLATE = join(import.meta.dirname, '../../templates/worker');
@@ -130,6 +131,30 @@ describe('worker deployments on a custom domain', () => {
     await expect(
       deployDirectory({ dir, client: env.client(token), runtime: WORKER_RUNTIME }),
     ).rejects.toMatchObject({ code: 'DEPLOYMENT_FAILED', message: expect.stringContaining('fetch') });
+  });
+
+  it('stops the worker of a removed site and deletes its materialized files', async () => {
+    const { site, token } = env.hosting.addSite('leaving');
+    const dir = join(work, 'leaving');
+    cpSync(TEMPLATE, dir, { recursive: true });
+    writeFileSync(join(dir, 'src/index.js'), 'export const fetch = () => Response.json(process.pid);\n');
+    const result = await deployDirectory({ dir, client: env.client(token), runtime: WORKER_RUNTIME });
+    const pid = Number((await hostRequest(env.port, hostOf(result.deployment.url), '/')).body);
+    const materialized = join(env.sandbox.context.dataDir, 'edge-serving', 'sites', result.deployment.id);
+    expect(existsSync(materialized)).toBe(true);
+    const running = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(running()).toBe(true);
+    env.hosting.removeSite(site.id);
+    await until(() => !running(), 'the worker process is gone');
+    expect(existsSync(materialized)).toBe(false);
+    expect(existsSync(`${materialized}.ready`)).toBe(false);
   });
 
   it('presents no certificate for a name that is not attached', async () => {
