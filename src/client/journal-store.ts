@@ -15,6 +15,7 @@ import {
   parseJournal,
   type StepError,
 } from '../core/journal.js';
+import { syncDirectory } from '../durable.js';
 import { ProjectsError } from '../protocol/errors.js';
 
 /**
@@ -152,15 +153,6 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
   }
   await rename(temp, file);
   await syncDirectory(dirname(file));
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 function isResumable(journal: Journal, now: number): boolean {

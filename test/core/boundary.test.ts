@@ -1,26 +1,16 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readSource, sourceFiles } from '../helpers/source-boundary.js';
 
 /**
  * src/core is pure logic (docs/architecture.md): it may compute (hashes, URL and path arithmetic, the
  * home directory's name) but never does IO. Anything that touches files, sockets or processes lives in
  * the layer that owns that IO.
  */
-const ROOT = join(import.meta.dirname, '../..');
 const ALLOWED_BUILTINS = new Set(['node:crypto', 'node:path', 'node:url', 'node:os']);
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
 
 /** The modules a file imports that pure code may not: IO built-ins, and the IO layers of this repository. */
 function impureImports(path: string): string[] {
-  const text = readFileSync(join(ROOT, path), 'utf8');
+  const text = readSource(path);
   const specifiers = [...text.matchAll(/from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map(
     (match) => (match[1] ?? match[2]) as string,
   );

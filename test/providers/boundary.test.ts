@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DATABASE_ACCESS, type Mark, marksIn, sourceFiles } from '../helpers/source-boundary.js';
 
 /**
  * The providers' storage boundary: SQL and the database handle live only in store modules — files named
@@ -8,34 +8,11 @@ import { describe, expect, it } from 'vitest';
  * services and pages call their named methods, so a platform running this provider code on another database
  * replaces the store modules only. The edge deploy module follows it too (deploy/store.ts).
  */
-const ROOT = join(import.meta.dirname, '../..');
 const PROVIDERS = 'src/sandbox/providers';
 const STORE_FILE = 'store.ts';
 
-const FORBIDDEN: [string, RegExp][] = [
-  ['imports the SQLite driver', /from ['"]better-sqlite3['"]/],
-  ['uses the raw database', /\b(ctx|rt|runtime|storage)\.db\b/],
-  ['prepares a statement', /\.prepare\(\s*[`'"]|\bdb\.prepare\(/],
-  ['executes SQL text', /\.exec\(\s*[`'"]/],
-  ['opens a driver transaction', /\bdb\s*\.transaction\(/],
-  [
-    'contains SQL',
-    /\b(SELECT\s+[\w*(]|INSERT\s+(OR\s+\w+\s+)?INTO|DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|ALTER\s+TABLE|UPDATE\s+[\w${}()'.]+\s+SET)\b/,
-  ],
-];
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
-
-function violations(path: string): string[] {
-  const text = readFileSync(join(ROOT, path), 'utf8');
-  return FORBIDDEN.filter(([, pattern]) => pattern.test(text)).map(([what]) => what);
-}
+const FORBIDDEN: Mark[] = [...DATABASE_ACCESS, ['uses the raw database', /\b(ctx|rt|runtime|storage)\.db\b/]];
+const violations = (path: string) => marksIn(path, FORBIDDEN);
 
 const all = sourceFiles(PROVIDERS);
 const isStore = (path: string) => path.endsWith(`/${STORE_FILE}`);

@@ -1,42 +1,21 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DATABASE_ACCESS, type Mark, marksIn, sourceFiles } from '../helpers/source-boundary.js';
 
 /**
  * The repository layer's boundary (issue 3): SQL and the SQLite driver live only in the SQLite
  * implementation of the orchestrator's repositories (src/sandbox/orchestrator/storage/sqlite/). Everything
  * else in the orchestrator reaches storage through `ctx.storage` and never sees the database.
  */
-const ROOT = join(import.meta.dirname, '../..');
 const ORCHESTRATOR = 'src/sandbox/orchestrator';
 const IMPLEMENTATION = `${ORCHESTRATOR}/storage/sqlite/`;
 
-const FORBIDDEN: [string, RegExp][] = [
-  ['imports the SQLite driver', /from ['"]better-sqlite3['"]/],
+const FORBIDDEN: Mark[] = [
+  ...DATABASE_ACCESS,
   ['imports the raw database module', /from ['"][./]*\/db\.js['"]/],
   ['uses the raw database of the context', /\bctx\.db\b|\bdeps\.ctx\.db\b/],
-  ['prepares a statement', /\.prepare\(\s*[`'"]|\bdb\.prepare\(/],
-  ['executes SQL text', /\.exec\(\s*[`'"]/],
-  ['opens a driver transaction', /\bdb\s*\.transaction\(/],
-  [
-    'contains SQL',
-    /\b(SELECT\s+[\w*(]|INSERT\s+(OR\s+\w+\s+)?INTO|DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|ALTER\s+TABLE|UPDATE\s+\w+\s+SET)\b/,
-  ],
 ];
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
-
-/** What a file does that only the SQLite implementation may do. */
-function violations(path: string): string[] {
-  const text = readFileSync(join(ROOT, path), 'utf8');
-  return FORBIDDEN.filter(([, pattern]) => pattern.test(text)).map(([what]) => what);
-}
+const violations = (path: string) => marksIn(path, FORBIDDEN);
 
 const outside = sourceFiles(ORCHESTRATOR).filter((path) => !path.startsWith(IMPLEMENTATION));
 const name = (path: string) => relative(ORCHESTRATOR, path);

@@ -14,10 +14,10 @@ import {
   writeSync,
   writevSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { syncDirectory, syncDirectorySync } from '../../../../durable.js';
 import { MAX_BATCH_BYTES, MAX_FILE_BYTES, SHA256_PATTERN } from '../../../../protocol/deploy.js';
 import { ProjectsError } from '../../../../protocol/errors.js';
 import { type BlobEntry, BlobStreamParser, type IndexedBlob } from './blob-stream.js';
@@ -353,25 +353,6 @@ function newPackName(): string {
 
 function sumSizes(blobs: PackIndex): number {
   return blobs.reduce((sum, [, , size]) => sum + size, 0);
-}
-
-/** Makes the entries of `dir` (a rename into it) durable: open the directory, fsync, close. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function syncDirectorySync(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Fills `bytes` from `fd` at `start`. */
