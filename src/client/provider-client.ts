@@ -8,7 +8,6 @@ import {
   DeepLink,
   type DeepLinkRequest,
   HealthResponse,
-  ORCHESTRATOR_HEADER,
   Quote,
   type QuoteRequest,
   Resource,
@@ -17,7 +16,7 @@ import {
   TokenResponse,
   type UpdateServiceRequest,
 } from '../protocol/provider.js';
-import { SIGNATURE_HEADER, signatureHeader } from '../protocol/signing.js';
+import { ORCHESTRATOR_HEADER, SIGNATURE_HEADER, signatureHeader } from '../protocol/signing.js';
 import type { CircuitBreaker } from './breaker.js';
 import type { Clock } from './clock.js';
 import { HttpClient, headerValue } from './http.js';

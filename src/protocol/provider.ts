@@ -398,7 +398,3 @@ export const PROVIDER_ENDPOINTS = [
     auth: 'signature + account token',
   },
 ] as const;
-
-/** Headers of the protocol (lower case, as Node exposes them). */
-export const ORCHESTRATOR_HEADER = 'projects-orchestrator';
-export const PROVIDER_HEADER = 'projects-provider';

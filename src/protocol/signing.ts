@@ -7,7 +7,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * no body and are safe, so the replay guard applies to requests that carry a body; every POST body of the
  * protocol carries a fresh `request_id` so that two legitimate POSTs never share a signature.
  */
+/** Headers of the protocol (lower case, as Node exposes them); kept here, apart from the zod schemas. */
 export const SIGNATURE_HEADER = 'projects-signature';
+/** Which orchestrator signed a request to a provider. */
+export const ORCHESTRATOR_HEADER = 'projects-orchestrator';
+/** Which provider signed a capture sent to the orchestrator. */
+export const PROVIDER_HEADER = 'projects-provider';
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export function computeSignature(secret: string, timestamp: number, body: string): string {

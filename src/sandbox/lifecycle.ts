@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { send } from '../client/transport.js';
 import { packageRoot } from '../package-root.js';
 import { ProjectsError } from '../protocol/errors.js';
 import type { SandboxUserInput } from './orchestrator/identity/users.js';
@@ -71,11 +72,19 @@ async function pollUntil<T>(
   }
 }
 
+/**
+ * Whether a health check answers 2xx. Through the CLI's transport, not `fetch` (see send), and without the
+ * protocol's zod schemas: loading zod would cost `sandbox status` more than everything else it does.
+ */
 async function healthy(url: string, headers: Record<string, string> = {}): Promise<boolean> {
   try {
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-    await response.body?.cancel();
-    return response.ok;
+    const { status } = await send(new URL(url), {
+      method: 'GET',
+      headers,
+      timeoutMs: HEALTH_TIMEOUT_MS,
+      deadlineMs: HEALTH_TIMEOUT_MS,
+    });
+    return status >= 200 && status < 300;
   } catch {
     return false;
   }
@@ -287,25 +296,18 @@ export async function sandboxStatus(sandboxDir: string): Promise<SandboxStatus> 
       endpoints: {},
     };
   }
-  const [{ ProviderClient }, secrets] = await Promise.all([
-    import('../client/provider-client.js'),
+  const [{ signatureHeader, SIGNATURE_HEADER, ORCHESTRATOR_HEADER }, secrets] = await Promise.all([
+    import('../protocol/signing.js'),
     providerSecrets(sandboxDir),
   ]);
   const [orchestratorHealthy, ...providerHealth] = await Promise.all([
     healthy(`${state.url}/v1/health`),
     ...state.providers.map((provider) =>
-      // Asked as the orchestrator asks: a provider refuses unsigned calls, health included.
-      new ProviderClient({
-        baseUrl: provider.url,
-        secret: secrets.get(provider.id) ?? '',
-        orchestratorId: 'sandbox',
-        timeoutMs: HEALTH_TIMEOUT_MS,
-      })
-        .health()
-        .then(
-          () => true,
-          () => false,
-        ),
+      // Signed as the orchestrator signs: a provider refuses unsigned calls, health included.
+      healthy(`${provider.url}provisioning/health`, {
+        [SIGNATURE_HEADER]: signatureHeader(secrets.get(provider.id) ?? '', ''),
+        [ORCHESTRATOR_HEADER]: 'sandbox',
+      }),
     ),
   ]);
   return {

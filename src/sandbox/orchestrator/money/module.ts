@@ -9,6 +9,7 @@ import {
 } from '../../../protocol/money.js';
 import {
   memoryReplayGuard,
+  PROVIDER_HEADER,
   type ReplayGuard,
   SIGNATURE_HEADER,
   verifySignature,
@@ -24,8 +25,6 @@ import { applyGatesOnApproval, requestLimitRaise, requestUnfreeze } from './gate
 import { keepRawJsonBodies, rawBody } from './http.js';
 import { getLimits } from './limits.js';
 import { capturePayment, PAYMENT_TOKEN_KEY } from './tokens.js';
-
-export const PROVIDER_HEADER = 'projects-provider';
 
 export interface MoneyModuleOptions {
   /** The signing secret of a registered provider, used to check its capture requests. */

@@ -2,12 +2,8 @@ import { errorFromResponse, HttpClient } from '../../../client/http.js';
 import { newRequestId } from '../../../client/provider-client.js';
 import { Redactor } from '../../../core/redact.js';
 import { isErrorCode, ProjectsError } from '../../../protocol/errors.js';
-import {
-  type CaptureRequest as CaptureRequestBody,
-  CaptureResponse,
-  PROVIDER_HEADER,
-} from '../../../protocol/provider.js';
-import { SIGNATURE_HEADER, signatureHeader } from '../../../protocol/signing.js';
+import { type CaptureRequest as CaptureRequestBody, CaptureResponse } from '../../../protocol/provider.js';
+import { PROVIDER_HEADER, SIGNATURE_HEADER, signatureHeader } from '../../../protocol/signing.js';
 import { assertOrchestratorUrl } from './accounts.js';
 import type { ProviderRuntime } from './types.js';
 
