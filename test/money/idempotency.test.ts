@@ -100,6 +100,26 @@ describe('the idempotency store', () => {
     expect(executions).toBe(before + 1);
   });
 
+  it('stores the result inside the unit of the work: a unit that rolls back stores nothing', async () => {
+    const request = { scope: 'test:in-unit', key: 'in-unit-1', body: { a: 1 } };
+    const failing = withIdempotency<string>(sandbox.storage, request, (complete) =>
+      sandbox.storage.transaction(async (tx) => {
+        await complete(tx, 'lost');
+        throw new Error('the unit failed after storing the result');
+      }),
+    );
+    await expect(failing).rejects.toThrow(/unit failed/);
+    const done = await withIdempotency<string>(sandbox.storage, request, (complete) =>
+      sandbox.storage.transaction(async (tx) => {
+        await complete(tx, 'kept');
+        return 'kept';
+      }),
+    );
+    expect(done).toEqual({ result: 'kept', replayed: false });
+    const again = await withIdempotency(sandbox.storage, request, async () => 'ran again');
+    expect(again).toEqual({ result: 'kept', replayed: true });
+  });
+
   it('keeps keys for 24 hours, and lets a hung claim of this process be taken over after its lease', async () => {
     const request = { scope: 'test:retention', key: 'retention-1', body: { a: 1 }, now: 1_000_000 };
     const claim = (input: typeof request, leaseMs?: number) =>

@@ -414,6 +414,40 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
         });
       });
 
+      it('finds a resource by what the provider created, and refuses a second row for it', async () => {
+        const resource: ResourceRecord = {
+          id: 'res_once',
+          user_id: 'usr_once',
+          project_id: 'prj_once',
+          provider: 'edge',
+          service: 'registrar:domain',
+          name: 'once.dev',
+          status: 'active',
+          provider_resource_id: 'dom_1',
+          credential_names: [],
+          public_credentials: {},
+          price_amount: 1200,
+          price_currency: 'usd',
+          quote_id: 'qt_1',
+          approval_id: null,
+          created_at: '2026-12-04T12:00:00.000Z',
+        };
+        const found = await storage.transaction(async (tx) => {
+          await tx.resources.insert(resource);
+          return {
+            same: (await tx.resources.findByProviderResource('usr_once', 'edge', 'dom_1'))?.id,
+            otherUser: await tx.resources.findByProviderResource('usr_else', 'edge', 'dom_1'),
+            otherProvider: await tx.resources.findByProviderResource('usr_once', 'data', 'dom_1'),
+          };
+        });
+        expect(found).toEqual({ same: 'res_once', otherUser: undefined, otherProvider: undefined });
+        await expect(
+          storage.transaction((tx) => tx.resources.insert({ ...resource, id: 'res_twice' })),
+        ).rejects.toThrow();
+        const kept = await storage.transaction((tx) => tx.resources.find('usr_once', 'res_twice'));
+        expect(kept).toBeUndefined();
+      });
+
       it('finds a pending consent link until it expires, and forgets it once used', async () => {
         const link = {
           state: 'state-1',

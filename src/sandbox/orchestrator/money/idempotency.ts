@@ -117,15 +117,23 @@ export function idempotentUnit<T>(
 }
 
 /**
+ * Completes the claimed key inside the caller's unit of work, so that the result is stored atomically with
+ * the state it describes: a process that dies before that unit commits leaves neither, one that dies after
+ * leaves both (a rerun gets the replay).
+ */
+export type CompleteInUnit<T> = (tx: OrchestratorTx, result: T) => Promise<void>;
+
+/**
  * Runs an asynchronous operation (e.g. a provision call that talks to a provider) at most once per key.
  * The claim, the work and the result are separate units (the work talks to the network, which a unit must
  * not), so a concurrent duplicate gets 409 + Retry-After (the header is set on `reply` when given), and a
- * failure releases the key so that the retry runs again.
+ * failure releases the key so that the retry runs again. Work whose last step is a unit of its own should
+ * store the result in it (`complete`); otherwise it is stored in a unit after the work.
  */
 export async function withIdempotency<T>(
   store: OrchestratorStorage,
   request: IdempotentRequest,
-  work: () => Promise<T>,
+  work: (complete: CompleteInUnit<T>) => Promise<T>,
   options: { reply?: FastifyReply; leaseMs?: number } = {},
 ): Promise<{ result: T; replayed: boolean }> {
   let claim: Claim<T>;
@@ -138,11 +146,17 @@ export async function withIdempotency<T>(
     throw error;
   }
   if (claim.kind === 'replay') return { result: claim.result, replayed: true };
+  let completed = false;
+  const complete: CompleteInUnit<T> = async (tx, result) => {
+    await completeIdempotencyKey(tx, request, result);
+    completed = true;
+  };
   try {
-    const result = await work();
-    await completeIdempotencyKey(store, request, result);
+    const result = await work(complete);
+    if (!completed) await completeIdempotencyKey(store, request, result);
     return { result, replayed: false };
   } catch (error) {
+    // Releases only a claim still in progress: a result stored by a committed unit stays.
     await releaseIdempotencyKey(store, request);
     throw error;
   }

@@ -21,7 +21,7 @@ import type { SandboxContext } from '../../context.js';
 import { appendAudit } from '../audit/chain.js';
 import { requirePaymentMethod } from '../identity/billing.js';
 import { requireTermsAccepted } from '../identity/terms.js';
-import { withIdempotency } from '../money/idempotency.js';
+import { type CompleteInUnit, withIdempotency } from '../money/idempotency.js';
 import { getLimits } from '../money/limits.js';
 import { issuePaymentToken } from '../money/tokens.js';
 import { assertScope } from './access.js';
@@ -93,7 +93,7 @@ export class Provisioner {
         body: { project: projectId, ...request, idempotency_key: undefined },
         now: ctx.now(),
       },
-      () => this.audited(attempt, () => this.run(attempt)),
+      (complete) => this.audited(attempt, () => this.run(attempt, complete)),
       reply ? { reply } : {},
     );
     return this.answer(principal.userId, result.resource_id, replayed);
@@ -115,11 +115,12 @@ export class Provisioner {
     return { principal, project, provider, service, configuration, request };
   }
 
-  private async run(attempt: Attempt): Promise<ProvisionRecord> {
+  private async run(attempt: Attempt, complete: CompleteInUnit<ProvisionRecord>): Promise<ProvisionRecord> {
     const { quote, findings } = (await this.resumedQuote(attempt)) ?? (await this.newQuote(attempt));
     const { approval, authorization } = await this.gate(attempt, quote, findings);
     try {
-      return { resource_id: await this.buy(attempt, quote, approval), authorization };
+      const created = await this.buy(attempt, quote);
+      return await this.record(attempt, { quote, approval, authorization, created }, complete);
     } catch (error) {
       if (approval) await releaseApproval(this.deps.ctx.storage, approval.id);
       throw error;
@@ -222,9 +223,9 @@ export class Provisioner {
     return { approval, authorization: { authorized_by: 'approval', approval_id: approval.id } };
   }
 
-  /** Buys what was quoted and records the resource; answers its id. */
-  private async buy(attempt: Attempt, quote: Quote, approval: Approval | null): Promise<string> {
-    const { principal, provider, service, project, request } = attempt;
+  /** Buys what was quoted: terms, account, payment token, then the resource at the provider. */
+  private async buy(attempt: Attempt, quote: Quote): Promise<ProviderResource> {
+    const { principal, provider } = attempt;
     const { ctx } = this.deps;
     // The orchestrator's own terms as well as the provider's: after a new version (init asked for an older
     // one), nothing more is bought until the human accepted it.
@@ -235,25 +236,66 @@ export class Provisioner {
     });
     const accountToken = await this.deps.accounts.tokenFor(principal, provider);
     const payment = quote.price > 0 ? await this.paymentFor(attempt, quote) : undefined;
-    const created = await this.createAtProvider(attempt, quote, accountToken, payment);
-    const resource = await this.deps.resources.create(
-      {
-        userId: principal.userId,
-        projectId: project.id,
-        provider: provider.id,
-        service: service.id,
-        name: quote.name_offered ?? request.name ?? null,
-        providerResourceId: created.id,
-        price: quote.price > 0 ? { amount: quote.price, currency: quote.currency } : null,
-        quoteId: quote.id,
-        approvalId: approval?.id ?? null,
-        access: accessOf(created),
-      },
-      new Date(ctx.now()),
-    );
-    if (approval) await settleApproval(ctx.storage, approval.id);
-    await this.deps.inflight.forget(principal.userId, request.idempotency_key);
-    return resource.id;
+    return this.createAtProvider(attempt, quote, accountToken, payment);
+  }
+
+  /**
+   * The end of a purchase, as ONE unit: the resource and its credentials, the approval settled, the
+   * in-flight entry cleared, the audit event and the idempotency result. A process that dies before it
+   * commits leaves the purchase in flight (the rerun resumes it, and the provider's key hands back the same
+   * resource); one that dies after leaves it finished (the rerun replays). A rerun that reaches this unit
+   * again with a resource already recorded (same provider resource) answers that one and appends no second
+   * event: the first one was committed with it.
+   */
+  private record(
+    attempt: Attempt,
+    bought: {
+      quote: Quote;
+      approval: Approval | null;
+      authorization: Authorization;
+      created: ProviderResource;
+    },
+    complete: CompleteInUnit<ProvisionRecord>,
+  ): Promise<ProvisionRecord> {
+    const { principal, provider, service, project, request } = attempt;
+    const { quote, approval, authorization, created } = bought;
+    const { ctx, resources } = this.deps;
+    const now = ctx.now();
+    const price = quote.price > 0 ? { amount: quote.price, currency: quote.currency } : null;
+    return ctx.storage.transaction(async (tx) => {
+      const recorded = await resources.record(
+        tx,
+        {
+          userId: principal.userId,
+          projectId: project.id,
+          provider: provider.id,
+          service: service.id,
+          name: quote.name_offered ?? request.name ?? null,
+          providerResourceId: created.id,
+          price,
+          quoteId: quote.id,
+          approvalId: approval?.id ?? null,
+          access: accessOf(created),
+        },
+        new Date(now),
+      );
+      if (approval) await settleApproval(tx, approval.id);
+      await tx.inflight.forget(principal.userId, request.idempotency_key);
+      const record = { resource_id: recorded.resource.id, authorization };
+      if (recorded.created) {
+        await appendAudit(tx, {
+          ...auditEvent(attempt),
+          subject: recorded.resource.id,
+          price,
+          result: 'ok',
+          // Why no human approved it, when none did (S5): `projects audit` shows the rule and its threshold.
+          details: { ...auditDetails(attempt), ...authorization },
+          now,
+        });
+      }
+      await complete(tx, record);
+      return record;
+    });
   }
 
   /**
@@ -306,37 +348,26 @@ export class Provisioner {
     };
   }
 
-  /** Every outcome of a provision — bought, gated or refused — is appended to the audit log (S5). */
+  /**
+   * Every outcome of a provision is appended to the audit log (S5): a purchase by the unit that records it
+   * (`record`), a gate, refusal or failure here.
+   */
   private async audited(attempt: Attempt, work: () => Promise<ProvisionRecord>): Promise<ProvisionRecord> {
-    const { principal, project, provider, service, request } = attempt;
-    const event = {
-      userId: principal.userId,
-      actor: principal.actor,
-      runId: request.run_id ?? null,
-      projectId: project.id,
-      action: 'resource.provision',
-    };
-    const details = { service: `${provider.id}/${service.id}`, name: request.name ?? null };
     try {
-      const record = await work();
-      const { resource } = await this.deps.resources.get(principal.userId, record.resource_id);
-      await appendAudit(this.deps.ctx.storage, {
-        ...event,
-        subject: resource.id,
-        price: resource.price,
-        result: 'ok',
-        // Why no human approved it, when none did (S5): `projects audit` shows the rule and its threshold.
-        details: { ...details, ...record.authorization },
-        now: this.deps.ctx.now(),
-      });
-      return record;
+      return await work();
     } catch (error) {
       const code = error instanceof ProjectsError ? error.code : 'INTERNAL';
-      await appendAudit(this.deps.ctx.storage, { ...event, result: code, details, now: this.deps.ctx.now() });
+      await appendAudit(this.deps.ctx.storage, {
+        ...auditEvent(attempt),
+        result: code,
+        details: auditDetails(attempt),
+        now: this.deps.ctx.now(),
+      });
       throw error;
     }
   }
 
+  /** Read back from storage for a first answer as for a replay, so that the two say the same. */
   private async answer(userId: string, resourceId: string, replayed: boolean): Promise<ProvisionResponse> {
     const stored = await this.deps.resources.get(userId, resourceId);
     return {
@@ -347,6 +378,20 @@ export class Provisioner {
       replayed,
     };
   }
+}
+
+function auditEvent({ principal, project, request }: Attempt) {
+  return {
+    userId: principal.userId,
+    actor: principal.actor,
+    runId: request.run_id ?? null,
+    projectId: project.id,
+    action: 'resource.provision',
+  };
+}
+
+function auditDetails({ provider, service, request }: Attempt): Record<string, unknown> {
+  return { service: `${provider.id}/${service.id}`, name: request.name ?? null };
 }
 
 /** The provider answered and refused (4xx other than a still-running duplicate): nothing was charged. */

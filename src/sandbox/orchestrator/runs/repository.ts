@@ -78,6 +78,12 @@ export interface ResourceRecord {
 export interface ResourceRepository {
   insert(resource: ResourceRecord): Promise<void>;
   find(userId: string, id: string): Promise<ResourceRecord | undefined>;
+  /** The resource recorded for what a provider created for this user (at most one: a unique key). */
+  findByProviderResource(
+    userId: string,
+    provider: string,
+    providerResourceId: string,
+  ): Promise<ResourceRecord | undefined>;
   listByProject(projectId: string): Promise<ResourceRecord[]>;
   namesInProject(projectId: string): Promise<string[]>;
   credentials(resourceId: string): Promise<string | undefined>;

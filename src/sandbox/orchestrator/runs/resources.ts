@@ -56,8 +56,16 @@ export class ResourceStore {
     private readonly secrets: SecretBox,
   ) {}
 
-  /** Records a bought resource with its credentials, in one unit. */
-  async create(input: NewResource, now: Date): Promise<Resource> {
+  /**
+   * Records a bought resource with its credentials, in one unit (joining the caller's, given a tx). Once
+   * per provider resource: when a rerun of the purchase step gets the same resource back from the
+   * provider, the one recorded the first time is answered (`created: false`) and nothing is written.
+   */
+  async record(
+    store: OrchestratorStorage,
+    input: NewResource,
+    now: Date,
+  ): Promise<{ resource: Resource; created: boolean }> {
     const record: ResourceRecord = {
       id: newId('res'),
       user_id: input.userId,
@@ -76,7 +84,13 @@ export class ResourceStore {
       created_at: now.toISOString(),
     };
     const sealed = this.seal(input.access.credentials);
-    await this.storage.transaction(async (tx) => {
+    return store.transaction(async (tx) => {
+      const found = await tx.resources.findByProviderResource(
+        input.userId,
+        input.provider,
+        input.providerResourceId,
+      );
+      if (found) return { resource: toResource(found), created: false };
       await tx.resources.insert(record);
       await tx.resources.saveCredentials(
         record.id,
@@ -84,8 +98,8 @@ export class ResourceStore {
         record.credential_names,
         record.public_credentials,
       );
+      return { resource: toResource(record), created: true };
     });
-    return toResource(record);
   }
 
   async get(userId: string, id: string): Promise<StoredResource> {

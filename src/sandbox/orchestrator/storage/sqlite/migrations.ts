@@ -228,6 +228,8 @@ CREATE TABLE runs_inflight (
   'ALTER TABLE runs_approvals ADD COLUMN claim_settled INTEGER NOT NULL DEFAULT 1',
   // The credentials a provider marked public (ids, URLs), in clear: listings show them. Older rows: none.
   `ALTER TABLE runs_resources ADD COLUMN public_credentials TEXT NOT NULL DEFAULT '{}'`,
+  // One row per resource a provider created for a user: a rerun of a purchase step finds it, never adds one.
+  'CREATE UNIQUE INDEX runs_resources_provider_resource ON runs_resources (user_id, provider, provider_resource_id)',
 ];
 
 /** Identity: users, keys, sessions, grants and tokens, device and auth codes, API tokens, terms, cards. */

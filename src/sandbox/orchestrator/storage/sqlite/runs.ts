@@ -139,6 +139,17 @@ export class SqliteResourceRepository implements ResourceRepository {
     return row && fromResourceRow(row);
   }
 
+  async findByProviderResource(
+    userId: string,
+    provider: string,
+    providerResourceId: string,
+  ): Promise<ResourceRecord | undefined> {
+    const row = this.db
+      .prepare('SELECT * FROM runs_resources WHERE user_id = ? AND provider = ? AND provider_resource_id = ?')
+      .get(userId, provider, providerResourceId) as ResourceRow | undefined;
+    return row && fromResourceRow(row);
+  }
+
   async listByProject(projectId: string): Promise<ResourceRecord[]> {
     const rows = this.db
       .prepare('SELECT * FROM runs_resources WHERE project_id = ? ORDER BY created_at, id')
