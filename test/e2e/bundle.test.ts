@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const BUNDLE = fileURLToPath(new URL('../../dist/cli-bundle/', import.meta.url));
+const chunkFiles = () => readdirSync(join(BUNDLE, 'chunks')).map((name) => join(BUNDLE, 'chunks', name));
 // esbuild names each bundled file in a comment.
 const COMMANDER = 'commander/lib/command.js';
 
@@ -24,8 +25,7 @@ describe('the built CLI', () => {
     // What every command needs is in main.js itself.
     expect([...graph]).toEqual([join(BUNDLE, 'main.js')]);
     for (const file of graph) expect(readFileSync(file, 'utf8'), file).not.toContain(COMMANDER);
-    const chunks = readdirSync(join(BUNDLE, 'chunks')).map((name) => join(BUNDLE, 'chunks', name));
-    expect(chunks.some((file) => readFileSync(file, 'utf8').includes(COMMANDER))).toBe(true);
+    expect(chunkFiles().some((file) => readFileSync(file, 'utf8').includes(COMMANDER))).toBe(true);
   });
 
   it('loads a command as a few files: main.js, the command, and what it shares with other commands', () => {
@@ -35,5 +35,14 @@ describe('the built CLI', () => {
     expect(graph.has(join(BUNDLE, 'main.js'))).toBe(true);
     // Each ES module costs about half a millisecond to load; esbuild's splitting made this 12.
     expect(graph.size).toBeLessThanOrEqual(4);
+  });
+
+  it('carries zod inside the bundle: one chunk, not a hundred modules loaded one by one', () => {
+    const files = [join(BUNDLE, 'main.js'), ...chunkFiles()];
+    const importsZod = files.filter((file) =>
+      /from ['"]zod['"]|import\(['"]zod['"]\)/.test(readFileSync(file, 'utf8')),
+    );
+    expect(importsZod).toEqual([]);
+    expect(files.some((file) => readFileSync(file, 'utf8').includes('$ZodError'))).toBe(true);
   });
 });
