@@ -13,6 +13,7 @@ const BIN = fileURLToPath(new URL('../bin/projects', import.meta.url));
 const outside = mkdtempSync(join(tmpdir(), 'projects-bench-'));
 const env = { PATH: process.env.PATH, PROJECTS_HOME: outside, HOME: outside };
 const whoami = await signedInWithFileStore();
+const sandbox = startSandbox();
 
 const cases = [
   { name: 'node -e 0', args: ['-e', '0'] },
@@ -20,7 +21,26 @@ const cases = [
   { name: 'projects --help', args: [BIN, '--help'] },
   { name: 'projects status --json', args: [BIN, 'status', '--json'], target: 2.5 },
   { name: 'projects whoami --json (file store)', args: [BIN, 'whoami', '--json'], env: whoami.env },
+  // Against a running sandbox: commands that load the protocol's zod schemas, and the health checks.
+  { name: 'projects catalog --json (sandbox)', args: [BIN, 'catalog', '--json'], env: sandbox.env },
+  { name: 'projects sandbox status --json', args: [BIN, 'sandbox', 'status', '--json'], env: sandbox.env },
 ];
+
+/** A sandbox of its own, started by the CLI as a user starts it; stopped at the end. */
+function startSandbox() {
+  const home = mkdtempSync(join(tmpdir(), 'projects-bench-sandbox-'));
+  const sandboxEnv = { ...env, PROJECTS_HOME: home, PROJECTS_CREDENTIAL_STORE: 'file' };
+  const started = spawnSync(process.execPath, [BIN, 'sandbox', 'start', '--port', '0', '--json'], {
+    env: sandboxEnv,
+    encoding: 'utf8',
+  });
+  if (started.status !== 0) throw new Error(`sandbox start failed: ${started.stdout}${started.stderr}`);
+  const stop = () => {
+    spawnSync(process.execPath, [BIN, 'sandbox', 'stop'], { env: sandboxEnv, stdio: 'ignore' });
+    rmSync(home, { recursive: true, force: true });
+  };
+  return { env: sandboxEnv, stop };
+}
 
 /**
  * `whoami` with a login in the encrypted file store: the store is written through the built CLI's own
@@ -100,4 +120,5 @@ console.log(
   `\n\`projects whoami\` (file store) / \`projects --version\`: ${whoamiRatio.toFixed(2)}x (target < 2x ${whoamiRatio < 2 ? '✓' : '✗'})`,
 );
 whoami.close();
+sandbox.stop();
 rmSync(outside, { recursive: true, force: true });
