@@ -20,9 +20,6 @@ let agent: string;
 beforeAll(async () => {
   // No faults here, and a generous deadline: 100 purchases at once must not trip the provider's timeout.
   sandbox = await startFaultSandbox('data', 30_000);
-  await sandbox.acceptTerms('data');
-  await sandbox.addCard();
-  await sandbox.raiseCaps(1_000_000);
   project = await sandbox.createProject('race');
   const run = await sandbox.api<Run>('POST', '/v1/runs', { budget: BUDGET, project_id: project, ttl: '1h' });
   expect(run.status).toBe(201);

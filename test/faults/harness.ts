@@ -28,10 +28,15 @@ export interface FaultSandbox extends RunsSandbox {
   approveIfAsked(answer: Answer): Promise<boolean>;
   captures(project: string): { n: number; total: number };
   resources(project: string): number;
-  /** The human raises the monthly caps (recorded directly, as a decided approval would), so many purchases fit. */
-  raiseCaps(amount: number): Promise<unknown>;
 }
 
+/** Caps high enough that the tests' purchases never meet them (recorded as a decided approval would be). */
+const HIGH_CAPS = 1_000_000;
+
+/**
+ * The sandbox with the fault proxy in front of `provider`, and the human's part of a purchase done: the
+ * provider's terms accepted, a card on file, the monthly caps raised.
+ */
 export async function startFaultSandbox(provider: string, providerTimeoutMs = 600): Promise<FaultSandbox> {
   process.env.PROJECTS_PROVIDER_TIMEOUT_MS = String(providerTimeoutMs);
   let offset = 0;
@@ -55,6 +60,16 @@ export async function startFaultSandbox(provider: string, providerTimeoutMs = 60
       throw new Error(`approval refused: ${JSON.stringify(decided.body)}`);
     return true;
   };
+
+  await sandbox.acceptTerms(provider);
+  await sandbox.addCard();
+  await changeLimits(sandbox.storage, {
+    userId: sandbox.user.id,
+    actor: `human:${sandbox.user.email}`,
+    changes: { provider_monthly_cap: HIGH_CAPS, global_monthly_cap: HIGH_CAPS },
+    approvalId: 'apr_test',
+    now: Date.now(),
+  });
 
   return Object.assign(sandbox, {
     proxy,
@@ -80,15 +95,6 @@ export async function startFaultSandbox(provider: string, providerTimeoutMs = 60
         .prepare("SELECT COUNT(*) AS n FROM runs_resources WHERE project_id = ? AND status != 'removed'")
         .get(project) as { n: number };
       return row.n;
-    },
-    raiseCaps(amount: number) {
-      return changeLimits(sandbox.storage, {
-        userId: sandbox.user.id,
-        actor: `human:${sandbox.user.email}`,
-        changes: { provider_monthly_cap: amount, global_monthly_cap: amount },
-        approvalId: 'apr_test',
-        now: Date.now(),
-      });
     },
     async close() {
       await proxy.stop();

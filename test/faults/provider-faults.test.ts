@@ -14,9 +14,6 @@ let sandbox: FaultSandbox;
 
 beforeAll(async () => {
   sandbox = await startFaultSandbox('edge', 600);
-  await sandbox.acceptTerms('edge');
-  await sandbox.addCard();
-  await sandbox.raiseCaps(1_000_000);
 });
 afterAll(() => sandbox?.close());
 beforeEach(() => sandbox.proxy.clear());
