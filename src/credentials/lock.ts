@@ -1,18 +1,24 @@
-import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { ProjectsError } from '../protocol/errors.js';
 
 export interface LockOptions {
   /** How long to wait for another process to release the lock. */
   timeoutMs?: number;
-  /** A lock older than this was left by a process that died; it is taken over. */
+  /** A lock older than this was left by a process that died, whoever it names; it is taken over. */
   staleMs?: number;
+}
+
+/** Who holds a lock: `<pid>@<host>`, so that only a process on this machine is judged alive or dead. */
+function holder(): string {
+  return `${process.pid}@${hostname()}`;
 }
 
 function tryAcquire(path: string): boolean {
   try {
     const fd = openSync(path, 'wx', 0o600);
-    writeSync(fd, String(process.pid));
+    writeSync(fd, holder());
     closeSync(fd);
     return true;
   } catch (error) {
@@ -21,11 +27,27 @@ function tryAcquire(path: string): boolean {
   }
 }
 
+/**
+ * A lock is stale when the process it names on this machine is gone (a command killed mid-refresh must
+ * not hold up the next one for the whole `staleMs`), or when it is older than `staleMs` in any case.
+ */
 function isStale(path: string, staleMs: number): boolean {
   try {
-    return Date.now() - statSync(path).mtimeMs > staleMs;
+    return Date.now() - statSync(path).mtimeMs > staleMs || holderIsGone(readFileSync(path, 'utf8'));
   } catch {
     return false;
+  }
+}
+
+function holderIsGone(content: string): boolean {
+  const [pid, host] = content.split('@');
+  if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    // EPERM: alive, but another user's.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

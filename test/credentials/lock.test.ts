@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withFileLock } from '../../src/credentials/lock.js';
 
@@ -31,9 +32,9 @@ describe('withFileLock', () => {
     expect(existsSync(path)).toBe(false);
   });
 
-  it('takes over a lock left by a dead process, and gives up on a live one after the timeout', async () => {
+  it('gives up on a lock a live process holds, and takes over one that is too old', async () => {
     await withFileLock(path, async () => undefined);
-    writeFileSync(path, '99999');
+    writeFileSync(path, `${process.pid}@${hostname()}`);
     await expect(
       withFileLock(path, async () => 'held', { timeoutMs: 100, staleMs: 60_000 }),
     ).rejects.toMatchObject({
@@ -44,5 +45,21 @@ describe('withFileLock', () => {
     expect(await withFileLock(path, async () => 'taken over', { timeoutMs: 100, staleMs: 60_000 })).toBe(
       'taken over',
     );
+  });
+
+  it('takes over at once a fresh lock whose process on this machine is gone', async () => {
+    const child = spawn(process.execPath, ['-e', '0']);
+    const pid = child.pid;
+    await new Promise((resolve) => child.once('exit', resolve));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${pid}@${hostname()}`);
+    expect(await withFileLock(path, async () => 'taken over', { timeoutMs: 100, staleMs: 60_000 })).toBe(
+      'taken over',
+    );
+    // The same pid on another machine (a shared home directory) is not judged from here.
+    writeFileSync(path, `${pid}@another-host`);
+    await expect(
+      withFileLock(path, async () => 'held', { timeoutMs: 100, staleMs: 60_000 }),
+    ).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 });
