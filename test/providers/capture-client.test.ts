@@ -1,9 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/protocol/signing.js';
 import { capturePayment } from '../../src/sandbox/providers/framework/payments.js';
 import type { ProviderRuntime } from '../../src/sandbox/providers/framework/types.js';
+import { type RecordingServer, startRecordingServer } from '../helpers/recording-server.js';
 
 /**
  * A provider redeeming a payment token (framework/payments.ts) through the shared HTTP layer, against a
@@ -14,38 +13,24 @@ import type { ProviderRuntime } from '../../src/sandbox/providers/framework/type
 const SECRET = 'whsec_capture_test';
 type Scripted = { status: number; body: string };
 
-let server: Server;
+let server: RecordingServer;
 let origin: string;
 let script: Scripted[] = [];
-let received: { raw: Buffer; signature: string | undefined; provider: string | undefined; path: string }[] =
-  [];
 
 beforeAll(async () => {
-  server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    received.push({
-      raw: Buffer.concat(chunks),
-      signature: req.headers['projects-signature'] as string | undefined,
-      provider: req.headers['projects-provider'] as string | undefined,
-      path: req.url ?? '',
-    });
+  server = await startRecordingServer((res) => {
     const next = script.shift() ?? {
       status: 200,
       body: '{"capture_id":"cap_1","amount":1200,"currency":"usd","replayed":false}',
     };
     res.writeHead(next.status, { 'content-type': 'application/json' }).end(next.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = server.url;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(() => {
   script = [];
-  received = [];
+  server.received.length = 0;
 });
 
 const runtime = (orchestratorUrl: () => string) =>
@@ -68,14 +53,14 @@ const capture = (url = `${origin}/v1/provider/captures`) =>
 describe('capturing a payment at the orchestrator', () => {
   it('signs the exact bytes it sends, as this provider, to the capture URL’s path', async () => {
     await expect(capture()).resolves.toMatchObject({ kind: 'captured', capture: { capture_id: 'cap_1' } });
-    const [request] = received;
+    const [request] = server.received;
     const body = request!.raw.toString('utf8');
     expect(verifySignature({ secret: SECRET, header: request!.signature, body }).ok).toBe(true);
     expect(JSON.parse(body)).toMatchObject({
       description: 'café.dev — 1 year',
       request_id: expect.any(String),
     });
-    expect(request!.provider).toBe('edge');
+    expect(request!.headers['projects-provider']).toBe('edge');
     expect(request!.path).toBe('/v1/provider/captures');
   });
 

@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderClient } from '../../src/client/provider-client.js';
 import { verifySignature } from '../../src/protocol/signing.js';
+import { type RecordingServer, startRecordingServer } from '../helpers/recording-server.js';
 import { rejection } from '../helpers/rejection.js';
 
 /**
@@ -14,10 +14,9 @@ import { rejection } from '../helpers/rejection.js';
 const SECRET = 'whsec_wire_test';
 type Scripted = { status: number; body: string; headers?: Record<string, string> };
 
-let server: Server;
+let server: RecordingServer;
 let base: string;
 let script: Scripted[] = [];
-let received: { raw: Buffer; signature: string | undefined; orchestrator: string | undefined }[] = [];
 
 function answer(res: ServerResponse, path: string): void {
   if (path.endsWith('/silent/provisioning/health')) return;
@@ -52,26 +51,13 @@ const quote = {
 };
 
 beforeAll(async () => {
-  server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    received.push({
-      raw: Buffer.concat(chunks),
-      signature: req.headers['projects-signature'] as string | undefined,
-      orchestrator: req.headers['projects-orchestrator'] as string | undefined,
-    });
-    answer(res, req.url ?? '');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startRecordingServer((res, request) => answer(res, request.path));
+  base = server.url;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(() => {
   script = [];
-  received = [];
+  server.received.length = 0;
 });
 
 const client = (path = 'p', timeoutMs = 2000) =>
@@ -81,14 +67,14 @@ describe('provider client on the shared HTTP layer', () => {
   it('signs the exact bytes it sends, non-ASCII characters included', async () => {
     const name = 'café-日本.dev';
     await client().quote({ service_id: 'registrar:domain', configuration: { name } });
-    expect(received).toHaveLength(1);
-    const [request] = received;
+    expect(server.received).toHaveLength(1);
+    const [request] = server.received;
     // Verified over the bytes as they arrived, decoded once — as a provider's verifier sees them.
     const body = request!.raw.toString('utf8');
     expect(verifySignature({ secret: SECRET, header: request!.signature, body }).ok).toBe(true);
     expect(request!.raw.length).toBeGreaterThan(body.length);
     expect(JSON.parse(body)).toMatchObject({ configuration: { name }, request_id: expect.any(String) });
-    expect(request!.orchestrator).toBe('orch_wire');
+    expect(request!.headers['projects-orchestrator']).toBe('orch_wire');
     // The same text re-encoded as Latin-1 would be different bytes: the signature would not hold for them.
     const latin1 = Buffer.from(body, 'latin1').toString('utf8');
     expect(verifySignature({ secret: SECRET, header: request!.signature, body: latin1 }).ok).toBe(false);
@@ -175,7 +161,7 @@ describe('provider client on the shared HTTP layer', () => {
       signature: null,
     });
     expect(response).toMatchObject({ status: 401, json: { error: { code: 'INVALID_SIGNATURE' } } });
-    expect(received[0]!.raw.equals(Buffer.from(body))).toBe(true);
-    expect(received[0]!.signature).toBeUndefined();
+    expect(server.received[0]!.raw.equals(Buffer.from(body))).toBe(true);
+    expect(server.received[0]!.signature).toBeUndefined();
   });
 });
