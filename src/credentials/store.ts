@@ -161,6 +161,12 @@ export async function openCredentialStore(options: OpenStoreOptions = {}): Promi
   );
 }
 
+/** A namespace's resource credentials, and those of them that may be shown. */
+export interface ResourceCredentials {
+  values: Record<string, string>;
+  shown: Record<string, string>;
+}
+
 /** Which of a namespace's resource credentials are public, kept beside them (a list of names). */
 function publicNamesKey(namespace: string): string {
   return `resources-public:${namespace}`;
@@ -214,21 +220,20 @@ export class CredentialStore {
   }
 
   /**
-   * A provisioned resource's credentials, by environment variable name (e.g. `DATABASE_URL`). Every value
-   * is registered for redaction except the public ones (see `getPublicResourceValues`).
+   * A provisioned resource's credentials by environment variable name (e.g. `DATABASE_URL`), and of them the
+   * values that may be shown (`shown`): named public when they were put (the provider's marking, passed on
+   * by the orchestrator) and not shaped like a credential. Every other value is registered for redaction.
    */
-  async getResourceSecrets(namespace: string): Promise<Record<string, string>> {
-    const { values, shown } = await this.readResource(namespace);
+  async getResources(namespace: string): Promise<ResourceCredentials> {
+    const values = (await this.read<Record<string, string>>(`resources:${namespace}`)) ?? {};
+    const shown = publicValues(values, await this.publicNames(namespace));
     this.registerSecrets(values, shown);
-    return values;
+    return { values, shown };
   }
 
-  /**
-   * The values that may be shown: named public when they were put (the provider's marking, passed on by the
-   * orchestrator) and not shaped like a credential. Secrets are neither returned nor registered.
-   */
-  async getPublicResourceValues(namespace: string): Promise<Record<string, string>> {
-    return (await this.readResource(namespace)).shown;
+  /** {@link getResources}' values alone. */
+  async getResourceSecrets(namespace: string): Promise<Record<string, string>> {
+    return (await this.getResources(namespace)).values;
   }
 
   /**
@@ -249,11 +254,6 @@ export class CredentialStore {
       ...currentPublic.filter((name) => !Object.hasOwn(secrets, name)),
       ...Object.keys(shown),
     ]);
-  }
-
-  /** The variable names held for a namespace; never their values. */
-  async listResourceSecretNames(namespace: string): Promise<string[]> {
-    return Object.keys((await this.read<Record<string, string>>(`resources:${namespace}`)) ?? {}).sort();
   }
 
   /** Deletes the named variables, or the whole namespace when no names are given. */
@@ -295,14 +295,6 @@ export class CredentialStore {
     for (const [name, value] of Object.entries(values)) {
       if (!Object.hasOwn(shown, name)) this.onSecret(value);
     }
-  }
-
-  private async readResource(
-    namespace: string,
-  ): Promise<{ values: Record<string, string>; shown: Record<string, string> }> {
-    const values = (await this.read<Record<string, string>>(`resources:${namespace}`)) ?? {};
-    const shown = publicValues(values, await this.publicNames(namespace));
-    return { values, shown };
   }
 
   /** Absent (credentials stored before providers could mark public values): none, so all are secret. */

@@ -83,7 +83,10 @@ describe('the encrypted fallback file', () => {
     const second = await open(registered);
     expect((await second.getLogin('http://a.test'))?.refreshToken).toBe(REFRESH);
     expect((await second.getPendingLogin('lgn_1'))?.userCode).toBe('ABCD-EFGH');
-    expect(await second.listResourceSecretNames('prj_1')).toEqual(['API_KEY', 'DATABASE_URL']);
+    expect(Object.keys((await second.getResources('prj_1')).values).sort()).toEqual([
+      'API_KEY',
+      'DATABASE_URL',
+    ]);
     await second.putResourceSecrets('prj_1', { API_KEY: 'rsk_Rotated0123456789abcdef' });
     await second.deleteResourceSecrets('prj_1', ['DATABASE_URL']);
     expect(await second.getResourceSecrets('prj_1')).toEqual({ API_KEY: 'rsk_Rotated0123456789abcdef' });

@@ -201,7 +201,7 @@ describe('the credential store', () => {
       ['SITE_ID', 'TOKEN'],
     );
     expect(registered).toEqual([token, 'db.example.com']);
-    expect(await store.getPublicResourceValues('prj_store')).toEqual({
+    expect((await store.getResources('prj_store')).shown).toEqual({
       SITE_ID: 'res_0123456789abcdef01234567',
     });
     store.close();
@@ -212,7 +212,7 @@ describe('the credential store', () => {
     expect(registered.sort()).toEqual(['db.example.com', token].sort());
     // Replaced without the marking (e.g. a provider that stopped marking it): secret again.
     await again.putResourceSecrets('prj_store', { SITE_ID: 'res_0123456789abcdef01234567' });
-    expect(await again.getPublicResourceValues('prj_store')).toEqual({});
+    expect((await again.getResources('prj_store')).shown).toEqual({});
     again.close();
   });
 });

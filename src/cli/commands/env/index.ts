@@ -30,21 +30,17 @@ export interface EnvData {
 export async function runEnv(options: EnvOptions, factory: Factory): Promise<CommandResult<EnvData>> {
   const project = factory.requireProject();
   const store = await credentialStore(factory);
-  let names: string[];
+  const { values, shown } = await store.getResources(project.config.project_id);
+  const names = Object.keys(values).sort();
   let file: string | null = null;
   if (options.pull) {
-    const secrets = await store.getResourceSecrets(project.config.project_id);
-    names = Object.keys(secrets).sort();
     file = join(project.dir, '.env');
     writeFileAtomic(
       file,
-      withEnvAssignments(readIfExists(file), dotenvLines(secrets, names), DOTENV_HEADER),
+      withEnvAssignments(readIfExists(file), dotenvLines(values, names), DOTENV_HEADER),
       0o600,
     );
-  } else {
-    names = await store.listResourceSecretNames(project.config.project_id);
   }
-  const shown = await store.getPublicResourceValues(project.config.project_id);
   const data: EnvData = { names, public: shown, store: store.kind, file };
   return {
     data,
