@@ -38,15 +38,8 @@ export function parseArgv(
 ): ParsedArgv | undefined {
   const globalShapes = shapesOf(globalOptions);
   if (!globalShapes) return undefined;
-  const globalValues = defaultValues(globalShapes);
-  // Commander's program reads its own flags wherever they are before a subcommand sees the rest.
-  const rest: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const consumed = readOption(globalShapes, argv, index, globalValues);
-    if (consumed === undefined) rest.push(argv[index] as string);
-    else if (consumed === false) return undefined;
-    else index = consumed;
-  }
+  const { values: globalValues, rest, malformed } = splitGlobals(argv, globalShapes);
+  if (malformed) return undefined;
   const chain = leadingCommands(rest, commands);
   const spec = chain.at(-1);
   if (!spec?.load) return undefined;
@@ -60,8 +53,46 @@ export function parseArgv(
   };
 }
 
+/**
+ * The commands argv names (`token create` → [token, create]), whatever else it holds: for commander's path,
+ * which builds only those and names them in a usage error.
+ */
+export function namedCommands(
+  argv: readonly string[],
+  commands: CommandSpec[],
+  globalOptions: OptionSpec[],
+): CommandSpec[] {
+  const { rest } = splitGlobals(argv, shapesOf(globalOptions) ?? []);
+  return leadingCommands(
+    rest.filter((word) => !looksLikeOption(word)),
+    commands,
+  );
+}
+
+/**
+ * Takes the global flags out of argv, wherever they are (commander's program reads its own flags before a
+ * subcommand sees the rest): their values, the other words, and whether one was malformed (kept in `rest`).
+ */
+function splitGlobals(
+  argv: readonly string[],
+  shapes: OptionShape[],
+): { values: OptionValues; rest: string[]; malformed: boolean } {
+  const values = defaultValues(shapes);
+  const rest: string[] = [];
+  let malformed = false;
+  for (let index = 0; index < argv.length; index++) {
+    const consumed = readOption(shapes, argv, index, values);
+    if (typeof consumed === 'number') index = consumed;
+    else {
+      malformed ||= consumed === false;
+      rest.push(argv[index] as string);
+    }
+  }
+  return { values, rest, malformed };
+}
+
 /** The commands named by the first words (`token create …` → [token, create]). */
-export function leadingCommands(words: readonly string[], commands: CommandSpec[]): CommandSpec[] {
+function leadingCommands(words: readonly string[], commands: CommandSpec[]): CommandSpec[] {
   const chain: CommandSpec[] = [];
   let specs: CommandSpec[] | undefined = commands;
   for (const word of words) {
@@ -75,13 +106,6 @@ export function leadingCommands(words: readonly string[], commands: CommandSpec[
 
 function findCommand(specs: CommandSpec[], word: string): CommandSpec | undefined {
   return specs.find((spec) => spec.name === word || spec.aliases?.includes(word));
-}
-
-/** The flags of the options that take a value (`--orchestrator`), whose next word is not a command. */
-export function valueFlags(options: OptionSpec[]): Set<string> {
-  return new Set(
-    (shapesOf(options) ?? []).filter((shape) => shape.takesValue).flatMap((shape) => shape.names),
-  );
 }
 
 /** `--max-price <usd>` → `maxPrice`, as commander names it. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { packageRoot } from '../package-root.js';
 import { ProjectsError } from '../protocol/errors.js';
-import { leadingCommands, type ParsedArgv, valueFlags } from './argv.js';
+import { namedCommands, type ParsedArgv } from './argv.js';
 import type { CommandSpec, OptionSpec } from './command.js';
 import { COMMANDS, GLOBAL_OPTIONS } from './commands/registry.js';
 import { DEFAULT_GLOBALS, Factory, globalsFrom } from './factory.js';
@@ -31,8 +31,8 @@ export async function parseWithCommander(
   // Flags that shape output are read before parsing, so that even a usage error honours them.
   const json = argv.includes('--json');
   let exitCode = 0;
-  const chain = commandChain(argv);
-  const program = buildProgram(io, commandsToRegister(chain), json, async (parsed) => {
+  const chain = namedCommands(argv, COMMANDS, GLOBAL_OPTIONS);
+  const program = buildProgram(io, commandsToRegister(argv, chain), json, async (parsed) => {
     exitCode = await dispatch(parsed);
   });
   try {
@@ -108,24 +108,15 @@ function buildProgram(io: IOStreams, commands: CommandSpec[], json: boolean, act
 
 /**
  * The commands commander needs to know for this argv. Building all thirty-odd commands with their options
- * and help costs more than most commands' own work, so when argv names a command only that one is built;
- * help and unknown words (which need the full list for suggestions) get them all.
+ * and help costs more than most commands' own work, so when argv names a command only that one is built.
+ * Help lists them all and an unknown word is matched against them all; anything else (`--json -V`, a
+ * misspelt global flag) needs none.
  */
-function commandsToRegister(chain: CommandSpec[]): CommandSpec[] {
-  return chain.length ? chain.slice(0, 1) : COMMANDS;
-}
-
-const GLOBAL_VALUE_FLAGS = valueFlags(GLOBAL_OPTIONS);
-
-/** The commands argv names (`token create` → [token, create]), skipping options and global flags' values. */
-function commandChain(argv: string[]): CommandSpec[] {
-  const words: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const word = argv[index] as string;
-    if (GLOBAL_VALUE_FLAGS.has(word)) index++;
-    else if (!word.startsWith('-')) words.push(word);
-  }
-  return leadingCommands(words, COMMANDS);
+function commandsToRegister(argv: string[], chain: CommandSpec[]): CommandSpec[] {
+  if (chain.length) return chain.slice(0, 1);
+  const needsAll =
+    argv.length === 0 || argv.some((word) => word === '--help' || word === '-h' || !word.startsWith('-'));
+  return needsAll ? COMMANDS : [];
 }
 
 function commanderOption(option: OptionSpec): Option {
