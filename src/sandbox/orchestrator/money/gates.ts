@@ -26,26 +26,22 @@ interface Requester {
 export function applyGatesOnApproval(ctx: SandboxContext): void {
   for (const kind of ['budget_raise', 'unfreeze'] as const) {
     onApprovalDecided(ctx, kind, async (_ctx, approval) => {
-      if (approval.status !== 'approved') return;
-      const userId = await applyGate(ctx, approval.id, approval.decided_by ?? 'human');
-      // The decision is used up by this change: asking for the same change again needs a new approval.
-      if (userId) {
-        const input = { userId, kind, title: approval.title, planHash: approval.plan_hash };
-        await gateOnApproval(ctx, input, [], oneUseClaim(kind));
-      }
+      if (approval.status === 'approved') await applyGate(ctx, approval.id, approval.decided_by ?? 'human');
     });
   }
 }
 
 /**
- * Applies an approved gate once: the stored raise, or the lift of the very freeze it was asked for.
- * Returns the user it applied for, or undefined when there was nothing (left) to apply.
+ * Applies an approved gate once: the stored raise, or the lift of the very freeze it was asked for. The
+ * decision is used up by this change in the same unit (a no-op when the repeated request already claimed
+ * it): asking for the same change again needs a new approval.
  */
-function applyGate(ctx: SandboxContext, approvalId: string, decidedBy: string): Promise<string | undefined> {
+function applyGate(ctx: SandboxContext, approvalId: string, decidedBy: string): Promise<void> {
   return ctx.storage.transaction(async (tx) => {
     const gate = await tx.gates.find(approvalId);
-    if (!gate || gate.applied_at !== null) return undefined;
+    if (!gate || gate.applied_at !== null) return;
     const now = ctx.now();
+    await tx.approvals.claim(approvalId, oneUseClaim(gate.kind), true, new Date(now).toISOString());
     await tx.gates.markApplied(approvalId, now);
     const payload = gate.payload as { changes?: UpdateBudgetRequest; frozen_at?: string | null };
     if (gate.kind === 'budget_raise' && payload.changes) {
@@ -62,7 +58,6 @@ function applyGate(ctx: SandboxContext, approvalId: string, decidedBy: string): 
     ) {
       await unfreezeUser(tx, { userId: gate.user_id, actor: decidedBy, approvalId, now });
     }
-    return gate.user_id;
   });
 }
 
