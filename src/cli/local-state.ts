@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readIfExists } from '../credentials/cipher.js';
+import { readIfExists } from '../files.js';
 import { ProjectsError } from '../protocol/errors.js';
 import { STATE_DIR } from './project.js';
 

@@ -15,7 +15,7 @@ import {
   parseJournal,
   type StepError,
 } from '../core/journal.js';
-import { syncDirectory } from '../durable.js';
+import { syncDirectory } from '../files.js';
 import { ProjectsError } from '../protocol/errors.js';
 
 /**

@@ -140,11 +140,6 @@ export class OrchestratorApi {
     return this.call((http) => http.post('/v1/unfreeze', {}, { schema: FreezeStateSchema }));
   }
 
-  async freezeState(): Promise<FreezeState> {
-    const { FreezeStateSchema } = await moneySchemas();
-    return this.call((http) => http.get('/v1/freeze', { schema: FreezeStateSchema }));
-  }
-
   async auditEvents(query: AuditQuery = {}): Promise<AuditEvent[]> {
     const { AuditListSchema } = await moneySchemas();
     const list = await this.call((http) =>

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readIfExists } from '../files.js';
 
 /**
  * The one AES-256-GCM implementation of the code base: the CLI's fallback credential file, the sandbox's
@@ -58,16 +59,6 @@ export function writePrivateFile(path: string, data: string): void {
   writeFileSync(temp, data, { mode: 0o600 });
   chmodSync(temp, 0o600);
   renameSync(temp, path);
-}
-
-/** A file's text, or undefined when there is none (yet); any other failure to read it is thrown. */
-export function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 /** A key file's key, or undefined when the file is missing or does not hold a 256-bit key. */

@@ -1,13 +1,6 @@
+import { readIfExists } from '../files.js';
 import { ProjectsError } from '../protocol/errors.js';
-import {
-  CIPHER,
-  createKeyFile,
-  decrypt,
-  encrypt,
-  readIfExists,
-  readKeyFile,
-  writePrivateFile,
-} from './cipher.js';
+import { CIPHER, createKeyFile, decrypt, encrypt, readKeyFile, writePrivateFile } from './cipher.js';
 import { withFileLock } from './lock.js';
 import type { SecretBackend } from './types.js';
 

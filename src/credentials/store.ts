@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ProjectsPaths, resolvePaths } from '../core/paths.js';
+import { readIfExists } from '../files.js';
 import { ProjectsError } from '../protocol/errors.js';
 import { publicValues } from '../protocol/secret-shape.js';
 import { EncryptedFileBackend } from './file-store.js';
@@ -120,13 +121,7 @@ function describe(decision: StoreDecision): string {
  */
 function announce(paths: ProjectsPaths, line: string, notice: (line: string) => void): void {
   const told = join(paths.configDir, 'credential-store-notice.txt');
-  let last: string | undefined;
-  try {
-    last = readFileSync(told, 'utf8');
-  } catch {
-    // never told yet
-  }
-  if (last === line) return;
+  if (readIfExists(told) === line) return;
   notice(line);
   try {
     mkdirSync(paths.configDir, { recursive: true, mode: 0o700 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { withEnvAssignments } from '../../../core/managed-files.js';
-import { readIfExists } from '../../../credentials/cipher.js';
+import { readIfExists } from '../../../files.js';
 import type { CommandInput } from '../../command.js';
 import { credentialLines } from '../../credential-names.js';
 import { credentialStore } from '../../credentials.js';

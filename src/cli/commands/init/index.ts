@@ -2,7 +2,7 @@ import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import type { OrchestratorApi } from '../../../client/orchestrator.js';
 import { upsertManagedBlock, withGitignoreEntries } from '../../../core/managed-files.js';
-import { readIfExists } from '../../../credentials/cipher.js';
+import { readIfExists } from '../../../files.js';
 import { packageRoot } from '../../../package-root.js';
 import { ProjectsError } from '../../../protocol/errors.js';
 import type { Project } from '../../../protocol/orchestrator.js';

@@ -17,7 +17,7 @@ import {
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { syncDirectory, syncDirectorySync } from '../../../../durable.js';
+import { syncDirectory, syncDirectorySync } from '../../../../files.js';
 import { MAX_BATCH_BYTES, MAX_FILE_BYTES, SHA256_PATTERN } from '../../../../protocol/deploy.js';
 import { ProjectsError } from '../../../../protocol/errors.js';
 import { type BlobEntry, BlobStreamParser, type IndexedBlob } from './blob-stream.js';

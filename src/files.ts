@@ -1,5 +1,15 @@
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+
+/** A file's text, or undefined when there is none (yet); any other failure to read it is thrown. */
+export function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
 
 /**
  * Makes the entries of `dir` durable — a file just renamed into it survives a crash — by opening the
