@@ -97,28 +97,32 @@ function median(values) {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-// Interleave the cases so that machine noise spreads evenly over all of them; one warm-up round first.
-for (const c of cases) timeOnce(c.args, c.env);
-const samples = new Map(cases.map((c) => [c.name, []]));
-for (let i = 0; i < RUNS; i++) for (const c of cases) samples.get(c.name).push(timeOnce(c.args, c.env));
+try {
+  // Interleave the cases so that machine noise spreads evenly over all of them; one warm-up round first.
+  for (const c of cases) timeOnce(c.args, c.env);
+  const samples = new Map(cases.map((c) => [c.name, []]));
+  for (let i = 0; i < RUNS; i++) for (const c of cases) samples.get(c.name).push(timeOnce(c.args, c.env));
 
-const baseline = median(samples.get('node -e 0'));
-console.log(
-  `Startup, median of ${RUNS} runs each (node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
-);
-console.log('| command | median ms | ratio to `node -e 0` | target |');
-console.log('| --- | ---: | ---: | ---: |');
-for (const c of cases) {
-  const ms = median(samples.get(c.name));
-  const ratio = ms / baseline;
-  const verdict = c.target ? `≤ ${c.target}x ${ratio <= c.target ? '✓' : '✗'}` : '';
-  console.log(`| \`${c.name}\` | ${ms.toFixed(1)} | ${ratio.toFixed(2)}x | ${verdict} |`);
+  const baseline = median(samples.get('node -e 0'));
+  console.log(
+    `Startup, median of ${RUNS} runs each (node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
+  );
+  console.log('| command | median ms | ratio to `node -e 0` | target |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const c of cases) {
+    const ms = median(samples.get(c.name));
+    const ratio = ms / baseline;
+    const verdict = c.target ? `≤ ${c.target}x ${ratio <= c.target ? '✓' : '✗'}` : '';
+    console.log(`| \`${c.name}\` | ${ms.toFixed(1)} | ${ratio.toFixed(2)}x | ${verdict} |`);
+  }
+  const whoamiRatio =
+    median(samples.get('projects whoami --json (file store)')) / median(samples.get('projects --version'));
+  console.log(
+    `\n\`projects whoami\` (file store) / \`projects --version\`: ${whoamiRatio.toFixed(2)}x (target < 2x ${whoamiRatio < 2 ? '✓' : '✗'})`,
+  );
+} finally {
+  // A failed case must not leave the sandbox running or the homes behind.
+  whoami.close();
+  sandbox.stop();
+  rmSync(outside, { recursive: true, force: true });
 }
-const whoamiRatio =
-  median(samples.get('projects whoami --json (file store)')) / median(samples.get('projects --version'));
-console.log(
-  `\n\`projects whoami\` (file store) / \`projects --version\`: ${whoamiRatio.toFixed(2)}x (target < 2x ${whoamiRatio < 2 ? '✓' : '✗'})`,
-);
-whoami.close();
-sandbox.stop();
-rmSync(outside, { recursive: true, force: true });
