@@ -1,5 +1,6 @@
 import type { Limits } from '../../../../protocol/money.js';
 import type { Db } from '../../../db.js';
+import { monthOf } from '../../money/format.js';
 import type {
   BudgetRunRecord,
   BudgetRunRepository,
@@ -19,10 +20,6 @@ import type {
 } from '../../money/repository.js';
 
 /** SQLite implementations of the money repositories (tables in migrations.ts, `money_*`). */
-
-function monthOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 7);
-}
 
 export class SqliteLedgerRepository implements LedgerRepository {
   constructor(private readonly db: Db) {}
