@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKeyFile, readKeyFile, seal, unseal } from '../credentials/cipher.js';
 import { ProjectsError } from '../protocol/errors.js';
@@ -43,10 +44,24 @@ function unreadable(keyPath: string, where: SealedColumn, why: string): Projects
   );
 }
 
-/** The sandbox's secret box over `<dataDir>/secrets.key`, creating the key on first use. */
+function damaged(keyPath: string): never {
+  throw new ProjectsError(
+    'INTERNAL',
+    `${keyPath} does not hold a 256-bit key; the sandbox's secrets are lost`,
+    {
+      details: { key_file: keyPath },
+      next: [{ command: 'projects sandbox reset', why: 'start a fresh sandbox' }],
+    },
+  );
+}
+
+/**
+ * The sandbox's secret box over `<dataDir>/secrets.key`, creating the key on first use. A key file that
+ * exists but holds no key is refused, never replaced: replacing it would lose every sealed secret for good.
+ */
 export function openSecretBox(dataDir: string): SecretBox {
   const keyPath = join(dataDir, SECRETS_KEY_FILE);
-  const key = readKeyFile(keyPath) ?? createKeyFile(keyPath);
+  const key = readKeyFile(keyPath) ?? (existsSync(keyPath) ? damaged(keyPath) : createKeyFile(keyPath));
   return {
     seal: (value, where) => `${MARK}${seal(key, value, context(where))}`,
     open(sealed, where) {

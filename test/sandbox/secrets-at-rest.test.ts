@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -163,6 +163,18 @@ describe('secrets at rest in sandbox.db', () => {
     expect(await kvRoundTrip('after-migration')).toBe('after-migration');
     const replay = await provision(KV_ASK);
     expect(replay.body).toMatchObject({ replayed: true, credentials: { KV_REST_API_TOKEN: kv.token } });
+  });
+
+  it('refuses a damaged key file instead of replacing it', () => {
+    const keyPath = join(dataDir, SECRETS_KEY_FILE);
+    const key = readFileSync(keyPath);
+    writeFileSync(keyPath, 'not a key\n');
+    try {
+      expect(() => openSecretBox(dataDir)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+      expect(readFileSync(keyPath, 'utf8')).toBe('not a key\n');
+    } finally {
+      writeFileSync(keyPath, key);
+    }
   });
 
   it('refuses to start with a key that cannot open the secrets, naming the way out', async () => {
