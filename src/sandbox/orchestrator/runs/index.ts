@@ -1,10 +1,10 @@
 import type { SandboxModule } from '../../context.js';
 import { acceptForms } from '../identity/web-session.js';
 import { RUNS_MIGRATIONS } from '../storage/sqlite/migrations.js';
+import { oneUnitPerCall } from '../storage/unit-of-work.js';
 import { ACCOUNT_TOKENS, Accounts, LINK_VERIFIERS } from './accounts.js';
 import { registerApprovalRoutes } from './approval-routes.js';
 import { Catalog } from './catalog.js';
-import { InflightPurchases } from './inflight.js';
 import { registerPages } from './pages.js';
 import { ProjectStore } from './projects.js';
 import { ProviderCalls } from './provider-calls.js';
@@ -54,7 +54,7 @@ export function runsModule(options: RunsModuleOptions): SandboxModule {
         calls,
         projects,
         quotes: new QuoteStore(ctx.storage),
-        inflight: new InflightPurchases(ctx.storage),
+        inflight: oneUnitPerCall(ctx.storage, (tx) => tx.inflight),
         resources,
         accounts,
       });

@@ -29,13 +29,13 @@ import type { Accounts } from './accounts.js';
 import { gateOnApproval, releaseApproval, settleApproval } from './approvals.js';
 import type { Catalog } from './catalog.js';
 import { validateConfiguration } from './config.js';
-import type { InflightPurchases } from './inflight.js';
 import { checkIntent, type IntentFindings } from './intent.js';
 import { decidePolicy, type PolicyAuthorization } from './policy.js';
 import type { ProjectStore } from './projects.js';
 import type { ProviderCalls } from './provider-calls.js';
 import type { QuoteStore } from './quotes.js';
 import type { ProviderRegistry, RegisteredProvider } from './registry.js';
+import type { InflightRepository } from './repository.js';
 import { accessOf, type ResourceStore } from './resources.js';
 
 export interface ProvisionDeps {
@@ -45,7 +45,8 @@ export interface ProvisionDeps {
   calls: ProviderCalls;
   projects: ProjectStore;
   quotes: QuoteStore;
-  inflight: InflightPurchases;
+  /** Each call its own unit: `remember` must be committed before the provider is asked. */
+  inflight: InflightRepository;
   resources: ResourceStore;
   accounts: Accounts;
 }
@@ -311,7 +312,12 @@ export class Provisioner {
     const { principal, provider, service, configuration, request } = attempt;
     const { inflight, ctx } = this.deps;
     if (payment)
-      await inflight.remember(principal.userId, request.idempotency_key, quote.id, new Date(ctx.now()));
+      await inflight.remember(
+        principal.userId,
+        request.idempotency_key,
+        quote.id,
+        new Date(ctx.now()).toISOString(),
+      );
     try {
       return await this.deps.calls.client(provider).createResource(accountToken, {
         service_id: service.id,
