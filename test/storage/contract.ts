@@ -388,7 +388,7 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
         };
         const outcome = await storage.transaction(async (tx) => {
           await tx.projects.insert({ id: 'prj_res', user_id: 'usr_res', name: 'res', created_at: 'now' });
-          await tx.resources.insert(resource);
+          await tx.resources.insert(resource, 'sealed-at-insert');
           await tx.resources.saveCredentials('res_contract', 'sealed-text', ['TOKEN', 'URL'], {
             URL: 'https://kv.example/1',
           });
@@ -433,16 +433,22 @@ export function storageContract(backend: string, open: () => Promise<OpenedStora
           created_at: '2026-12-04T12:00:00.000Z',
         };
         const found = await storage.transaction(async (tx) => {
-          await tx.resources.insert(resource);
+          await tx.resources.insert(resource, 'sealed-text');
           return {
             same: (await tx.resources.findByProviderResource('usr_once', 'edge', 'dom_1'))?.id,
+            credentials: await tx.resources.credentials('res_once'),
             otherUser: await tx.resources.findByProviderResource('usr_else', 'edge', 'dom_1'),
             otherProvider: await tx.resources.findByProviderResource('usr_once', 'data', 'dom_1'),
           };
         });
-        expect(found).toEqual({ same: 'res_once', otherUser: undefined, otherProvider: undefined });
+        expect(found).toEqual({
+          same: 'res_once',
+          credentials: 'sealed-text',
+          otherUser: undefined,
+          otherProvider: undefined,
+        });
         await expect(
-          storage.transaction((tx) => tx.resources.insert({ ...resource, id: 'res_twice' })),
+          storage.transaction((tx) => tx.resources.insert({ ...resource, id: 'res_twice' }, 'sealed-text')),
         ).rejects.toThrow();
         const kept = await storage.transaction((tx) => tx.resources.find('usr_once', 'res_twice'));
         expect(kept).toBeUndefined();

@@ -85,7 +85,8 @@ export interface ResourceRecord {
  * credentials arrive sealed (secret-box.ts): the repository stores and returns the sealed text as is.
  */
 export interface ResourceRepository {
-  insert(resource: ResourceRecord): Promise<void>;
+  /** A new resource with its (sealed) credentials. */
+  insert(resource: ResourceRecord, sealedCredentials: string): Promise<void>;
   find(userId: string, id: string): Promise<ResourceRecord | undefined>;
   /** The resource recorded for what a provider created for this user (at most one: a unique key). */
   findByProviderResource(
@@ -96,7 +97,7 @@ export interface ResourceRepository {
   listByProject(projectId: string): Promise<ResourceRecord[]>;
   namesInProject(projectId: string): Promise<string[]>;
   credentials(resourceId: string): Promise<string | undefined>;
-  /** Replaces the (sealed) credentials, the resource's list of their names and its public ones. */
+  /** Replaces the (sealed) credentials, the resource's list of their names and its public ones (rotation). */
   saveCredentials(
     resourceId: string,
     sealed: string,

@@ -91,13 +91,7 @@ export class ResourceStore {
         input.providerResourceId,
       );
       if (found) return { resource: toResource(found), created: false };
-      await tx.resources.insert(record);
-      await tx.resources.saveCredentials(
-        record.id,
-        sealed,
-        record.credential_names,
-        record.public_credentials,
-      );
+      await tx.resources.insert(record, sealed);
       return { resource: toResource(record), created: true };
     });
   }

@@ -123,13 +123,16 @@ type ResourceRow = Omit<ResourceRecord, 'credential_names' | 'public_credentials
 export class SqliteResourceRepository implements ResourceRepository {
   constructor(private readonly db: Db) {}
 
-  async insert(resource: ResourceRecord): Promise<void> {
+  async insert(resource: ResourceRecord, sealedCredentials: string): Promise<void> {
     const row: ResourceRow = {
       ...resource,
       credential_names: JSON.stringify(resource.credential_names),
       public_credentials: JSON.stringify(resource.public_credentials),
     };
     this.db.prepare(insertSql('runs_resources', row)).run(row);
+    this.db
+      .prepare('INSERT INTO runs_resource_credentials (resource_id, access_configuration) VALUES (?, ?)')
+      .run(resource.id, sealedCredentials);
   }
 
   async find(userId: string, id: string): Promise<ResourceRecord | undefined> {
