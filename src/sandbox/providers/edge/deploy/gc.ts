@@ -21,8 +21,10 @@ export function collectGarbage(parts: {
   store: DeployStore;
   blobs: BlobStore;
   log(line: string): void;
+  /** The sites known to be removed since the last pass; without it every site held is checked. */
+  removed?: ReadonlySet<string>;
 }): void {
-  const sites = parts.service.purgeRemovedSites();
+  const sites = parts.removed ? purgeEach(parts.service, parts.removed) : parts.service.purgeRemovedSites();
   const collected = parts.blobs.collect(parts.store.referencedBlobs());
   const orphans = parts.blobs.sweepOrphans();
   if (sites + collected.blobs + orphans + collected.packsCompacted === 0) return;
@@ -30,4 +32,9 @@ export function collectGarbage(parts: {
     `deploy gc: ${sites} removed site(s) purged, ${collected.blobs} blob(s) / ${collected.bytes} bytes collected, ` +
       `${collected.packsDeleted} pack(s) deleted, ${collected.packsCompacted} compacted, ${orphans} orphan(s) removed`,
   );
+}
+
+function purgeEach(service: DeployService, removed: ReadonlySet<string>): number {
+  for (const siteId of removed) service.purgeSite(siteId);
+  return removed.size;
 }

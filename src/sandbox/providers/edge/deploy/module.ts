@@ -12,6 +12,9 @@ import { registerDeployRoutes } from './routes.js';
 import { DeployService } from './service.js';
 import { DEPLOY_MIGRATIONS, DEPLOYMENT_ENV, type DeployStore, openDeployStores } from './store.js';
 
+/** How long after a site's removal its collection pass runs: removals meanwhile share the pass. */
+const REMOVAL_PASS_DELAY_MS = 200;
+
 export interface EdgeDeployOptions {
   /** The edge provider's signing secret, shared with the orchestrator: verifies publish grants; seals workers' env. */
   publishSecret: string;
@@ -65,10 +68,17 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
     return { service, router, blobs, ca, pool, store };
   }
 
-  /** One collection pass; a failure is logged, and the next pass (at the latest at the next start) retries. */
-  const collect = (ctx: SandboxContext, { service, store, blobs }: Parts): void => {
+  /**
+   * One collection pass (of the `removed` sites only, when given); a failure is logged, and the next pass
+   * (at the latest at the next start, which checks every site) retries.
+   */
+  const collect = (
+    ctx: SandboxContext,
+    { service, store, blobs }: Parts,
+    removed?: ReadonlySet<string>,
+  ): void => {
     try {
-      collectGarbage({ service, store, blobs, log: ctx.log });
+      collectGarbage({ service, store, blobs, log: ctx.log, removed });
     } catch (error) {
       ctx.log(`deploy gc: ${(error as Error).message}`);
     }
@@ -102,8 +112,21 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
       const { router, store, pool } = built;
       // Now that every module is registered the provisioning side answers which sites are live.
       collect(ctx, built);
-      // The removal may still be inside its transaction: collect right after it, before its answer is sent.
-      hosting.onSiteRemoved(() => queueMicrotask(() => collect(ctx, built)));
+      // A removal (or a failed payment's teardown) is answered first: its sites are purged by one pass shortly
+      // after, which a burst of removals shares (a pass reads every pack row, so one per removal would add up).
+      let removed: Set<string> | undefined;
+      let removal: NodeJS.Timeout | undefined;
+      hosting.onSiteRemoved((siteId) => {
+        if (!removed) {
+          const sites = new Set<string>();
+          removed = sites;
+          removal = setTimeout(() => {
+            removed = undefined;
+            collect(ctx, built, sites);
+          }, REMOVAL_PASS_DELAY_MS).unref();
+        }
+        removed.add(siteId);
+      });
       // Uploads never used by a deployment go once their grace period is over, removals or not.
       const timer = setInterval(() => collect(ctx, built), UPLOAD_GRACE_MS).unref();
       const dns = await startDnsServer(hosting, { port: options.dnsPort ?? 0, log: ctx.log });
@@ -123,6 +146,7 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
       ctx.endpoints.set('edge-ca', join(ctx.dataDir, 'edge-serving', 'ca', 'ca.pem'));
       return async () => {
         clearInterval(timer);
+        clearTimeout(removal);
         await https.close();
         await dns.close();
         await pool.close();

@@ -159,10 +159,13 @@ export class DeployService {
    */
   purgeRemovedSites(): number {
     const removed = this.#o.store.siteIds().filter((id) => !this.#o.hosting.siteById(id));
-    for (const siteId of removed) {
-      for (const id of this.#o.store.deleteSite(siteId)) this.#dematerialize(id);
-    }
+    for (const siteId of removed) this.purgeSite(siteId);
     return removed.length;
+  }
+
+  /** Deletes everything held of one removed site (see purgeRemovedSites); its blobs wait for a collection pass. */
+  purgeSite(siteId: string): void {
+    for (const id of this.#o.store.deleteSite(siteId)) this.#dematerialize(id);
   }
 
   #dematerialize(id: string): void {
