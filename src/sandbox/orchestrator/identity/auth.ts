@@ -51,7 +51,10 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** Resolves an OAuth access token or a scoped API token. Unknown, expired or revoked: undefined. */
+/**
+ * Resolves an OAuth access token or a scoped API token. Unknown, expired or revoked: undefined. Given a
+ * unit's repository, it awaits nothing else.
+ */
 async function resolveBearer(
   store: IdentityStore,
   token: string,
@@ -116,7 +119,8 @@ export async function registerAuthHooks(
     const session = sessionToken ? await store.findSession(hashSecret(sessionToken), ctx.now()) : undefined;
     attachWebState(request, { csrfKey, browserId: cookies.get(BROWSER_COOKIE), session });
     if (bearer !== undefined) {
-      const resolved = await resolveBearer(store, bearer, ctx.now());
+      // One unit for the lookups (and an API token's last use), not one per call: this runs on every request.
+      const resolved = await ctx.storage.transaction((tx) => resolveBearer(tx.identity, bearer, ctx.now()));
       if (resolved) {
         setPrincipal(request, resolved.principal);
         credentials.set(request, resolved.credential);
