@@ -17,6 +17,7 @@ let work: string;
 let port: number;
 let projectDir: string;
 let projectId: string;
+let siteId: string;
 let env: NodeJS.ProcessEnv;
 
 /** Runs `projects …` in-process against the sandbox, as the agent or CI token `token`. */
@@ -37,6 +38,7 @@ beforeAll(async () => {
     { service: 'edge/hosting:site', config: { name: 'clisite' }, idempotency_key: 'idk_deploy_cli_site' },
   );
   expect(provisioned.status).toBe(201);
+  siteId = provisioned.body.credentials.EDGE_SITE_ID!;
   work = mkdtempSync(join(tmpdir(), 'projects-deploy-cli-'));
   env = {
     PROJECTS_HOME: join(work, 'home'),
@@ -182,5 +184,25 @@ describe('projects deploy', () => {
     const live = await fetchDeployed(httpsUrl, { address: address!, ca });
     // What this deploy published: the project as the second test left it.
     expect([live.status, live.body]).toEqual([200, 'second']);
+  });
+
+  it('grants publishing only for an active site of the project itself', async () => {
+    const ci = await sandbox.agentToken(['read', 'deploy:preview', 'deploy:production']);
+    const other = await sandbox.createProject('cli-deploy-other');
+    const grant = (project: string, site: string) =>
+      sandbox.api<{ error?: { code: string } }>(
+        'POST',
+        `/v1/projects/${project}/publish-grants`,
+        { provider: 'edge', site_id: site, deployment_id: 'dpl_000000000000' },
+        ci,
+      );
+    expect((await grant(projectId, siteId)).status).toBe(201);
+    for (const [project, site] of [
+      [other, siteId],
+      [projectId, 'site_unknown'],
+    ] as const) {
+      const refused = await grant(project, site);
+      expect([refused.status, refused.body.error?.code]).toEqual([404, 'NOT_FOUND']);
+    }
   });
 });

@@ -13,7 +13,6 @@ import { appendAudit } from '../audit/chain.js';
 import { requireScope } from '../principal.js';
 import { gateOnApproval } from '../runs/index.js';
 import { ProjectStore } from '../runs/projects.js';
-import { ResourceStore } from '../runs/resources.js';
 
 /**
  * The production gate of deployments (DESIGN.md §3): `POST /v1/projects/:id/publish-grants` answers a
@@ -77,18 +76,15 @@ export function publishModule(options: { providers: readonly SandboxProvider[] }
     migrations: [],
     async register(app, ctx) {
       const projects = new ProjectStore(ctx.storage);
-      const resources = new ResourceStore(ctx.storage, ctx.secrets);
       app.post<{ Params: { id: string } }>('/v1/projects/:id/publish-grants', async (request, reply) => {
         const principal = requireScope(request, 'deploy:preview');
         const body = parseBody(request.body);
         const project = await projects.get(principal.userId, request.params.id);
         const provider = options.providers.find((candidate) => candidate.id === body.provider);
-        const owned = (await resources.listByProject(project.id)).some(
-          (resource) =>
-            resource.provider === body.provider &&
-            resource.provider_resource_id === body.site_id &&
-            resource.status === 'active',
+        const site = await ctx.storage.transaction((tx) =>
+          tx.resources.findByProviderResource(principal.userId, body.provider, body.site_id),
         );
+        const owned = site?.project_id === project.id && site.status === 'active';
         if (!provider || !owned) {
           throw new ProjectsError(
             'NOT_FOUND',
