@@ -3,6 +3,7 @@ import type { Resource } from '../../../protocol/orchestrator.js';
 import type { Principal } from '../../../protocol/scopes.js';
 import type { SandboxContext } from '../../context.js';
 import { appendAudit } from '../audit/chain.js';
+import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 import type { Accounts } from './accounts.js';
 import { gateOnApproval } from './approvals.js';
 import type { ProviderCalls } from './provider-calls.js';
@@ -31,8 +32,11 @@ export class ResourceActions {
     const token = await this.accounts.tokenFor(principal, provider);
     const rotated = await this.calls.client(provider).rotateCredentials(token, resource.provider_resource_id);
     const access = accessOf(rotated);
-    await this.resources.saveCredentials(resource.id, access);
-    await this.audit(principal, resource, 'resource.rotate');
+    // The change and its audit event commit together (S5), as a purchase's do.
+    await this.ctx.storage.transaction(async (tx) => {
+      await this.resources.saveCredentials(resource.id, access, tx);
+      await this.audit(tx, principal, resource, 'resource.rotate');
+    });
     return {
       resource: (await this.resources.get(principal.userId, id)).resource,
       credentials: access.credentials,
@@ -66,13 +70,20 @@ export class ResourceActions {
     const provider = await this.registry.get(resource.provider);
     const token = await this.accounts.tokenFor(principal, provider);
     await this.calls.client(provider).removeResource(token, resource.provider_resource_id);
-    await this.resources.markRemoved(resource.id);
-    await this.audit(principal, resource, 'resource.remove');
+    await this.ctx.storage.transaction(async (tx) => {
+      await this.resources.markRemoved(resource.id, tx);
+      await this.audit(tx, principal, resource, 'resource.remove');
+    });
     return (await this.resources.get(principal.userId, id)).resource;
   }
 
-  private async audit(principal: Principal, resource: Resource, action: string): Promise<void> {
-    await appendAudit(this.ctx.storage, {
+  private async audit(
+    store: OrchestratorStorage,
+    principal: Principal,
+    resource: Resource,
+    action: string,
+  ): Promise<void> {
+    await appendAudit(store, {
       userId: principal.userId,
       actor: principal.actor,
       projectId: resource.project_id,

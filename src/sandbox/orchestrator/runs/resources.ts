@@ -117,19 +117,25 @@ export class ResourceStore {
     return JSON.parse(this.secrets.open(sealed, RESOURCE_CREDENTIALS)) as Record<string, string>;
   }
 
-  saveCredentials(resourceId: string, { credentials, publicKeys }: AccessConfiguration): Promise<void> {
+  /** Replaces a resource's credentials (a rotation), in the caller's unit when given one. */
+  saveCredentials(
+    resourceId: string,
+    { credentials, publicKeys }: AccessConfiguration,
+    store: OrchestratorStorage = this.storage,
+  ): Promise<void> {
     const sealed = this.seal(credentials);
     const names = Object.keys(credentials).sort();
     const shown = publicValues(credentials, publicKeys);
-    return this.storage.transaction((tx) => tx.resources.saveCredentials(resourceId, sealed, names, shown));
+    return store.transaction((tx) => tx.resources.saveCredentials(resourceId, sealed, names, shown));
   }
 
   private seal(credentials: Record<string, string>): string {
     return this.secrets.seal(JSON.stringify(credentials), RESOURCE_CREDENTIALS);
   }
 
-  markRemoved(resourceId: string): Promise<void> {
-    return this.storage.transaction((tx) => tx.resources.markRemoved(resourceId));
+  /** Marks a resource removed and forgets its credentials, in the caller's unit when given one. */
+  markRemoved(resourceId: string, store: OrchestratorStorage = this.storage): Promise<void> {
+    return store.transaction((tx) => tx.resources.markRemoved(resourceId));
   }
 }
 
