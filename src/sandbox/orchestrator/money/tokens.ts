@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ProjectsError } from '../../../protocol/errors.js';
-import type { CaptureRequest, CaptureResponse } from '../../../protocol/money.js';
+import type { CaptureRequest, CaptureResponse, Limits } from '../../../protocol/money.js';
 import type { SandboxContext } from '../../context.js';
 import type { SealedColumn, SecretBox } from '../../secret-box.js';
 import { type AuditInput, appendAudit } from '../audit/chain.js';
@@ -92,8 +92,8 @@ function assertPositiveAmount(amount: number): void {
   );
 }
 
-async function assertSupportedCurrency(tx: OrchestratorTx, userId: string, currency: string): Promise<void> {
-  const billed = (await getLimits(tx, userId)).currency;
+function assertSupportedCurrency(limits: Limits, currency: string): void {
+  const billed = limits.currency;
   if (currency !== billed) {
     throw new ProjectsError('INVALID_ARGUMENT', `this account is billed in '${billed}', not '${currency}'`, {
       httpStatus: 400,
@@ -102,8 +102,7 @@ async function assertSupportedCurrency(tx: OrchestratorTx, userId: string, curre
 }
 
 /** Every limit a charge must fit in: the run's budget (or the per-invocation ceiling), then the caps. */
-async function assertChargeAllowed(tx: OrchestratorTx, charge: Charge): Promise<void> {
-  const limits = await getLimits(tx, charge.userId);
+async function assertChargeAllowed(tx: OrchestratorTx, limits: Limits, charge: Charge): Promise<void> {
   if (charge.runId) await assertWithinRun(tx, { ...charge, runId: charge.runId });
   else assertWithinInvocationCeiling(limits, charge);
   await assertWithinCaps(tx, limits, charge);
@@ -126,7 +125,8 @@ async function issue(
 ): Promise<Omit<IssuedPaymentToken, 'token' | 'replayed'>> {
   await assertNotFrozen(tx, input.userId);
   assertPositiveAmount(input.maxAmount);
-  await assertSupportedCurrency(tx, input.userId, input.currency);
+  const limits = await getLimits(tx, input.userId);
+  assertSupportedCurrency(limits, input.currency);
   const charge: Charge = {
     userId: input.userId,
     providerId: input.providerId,
@@ -136,8 +136,8 @@ async function issue(
     currency: input.currency,
     now,
   };
-  await assertChargeAllowed(tx, charge);
-  await assertWithinVelocity(tx, await getLimits(tx, input.userId), charge);
+  await assertChargeAllowed(tx, limits, charge);
+  await assertWithinVelocity(tx, limits, charge);
   const id = newId('spt');
   const expiresAt = now + (input.expiresInMinutes ?? DEFAULT_TOKEN_TTL_MINUTES) * 60_000;
   await tx.ledger.insertToken({
@@ -252,7 +252,7 @@ async function charge(
 ): Promise<Omit<CaptureResponse, 'replayed'>> {
   const token = await usableToken(tx, secrets, providerId, request, now);
   // Limits may have been lowered since the token was issued; lowering applies at once.
-  await assertChargeAllowed(tx, {
+  await assertChargeAllowed(tx, await getLimits(tx, token.user_id), {
     userId: token.user_id,
     providerId,
     projectId: token.project_id,
