@@ -279,8 +279,7 @@ export class BlobStore {
     const keeps = (sha256: string, pack: string): boolean =>
       this.#index.get(sha256)?.pack === pack && (referenced.has(sha256) || this.#touched.has(sha256));
     const verdicts: PackVerdict[] = [];
-    for (const row of this.#store.all()) {
-      if (row.createdAt >= cutoff) continue;
+    for (const row of this.#store.all(cutoff)) {
       const live = row.blobs.filter(([sha256]) => keeps(sha256, row.name));
       if (live.length === row.blobs.length) continue;
       verdicts.push({ row, live, deadBytes: sumSizes(row.blobs) - sumSizes(live) });

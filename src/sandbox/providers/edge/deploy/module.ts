@@ -110,8 +110,6 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
     async onListen(ctx) {
       const built = await partsFor(ctx);
       const { router, store, pool } = built;
-      // Now that every module is registered the provisioning side answers which sites are live.
-      collect(ctx, built);
       // A removal (or a failed payment's teardown) is answered first: its sites are purged by one pass shortly
       // after, which a burst of removals shares (a pass reads every pack row, so one per removal would add up).
       let removed: Set<string> | undefined;
@@ -144,7 +142,11 @@ export function createEdgeDeployModule(hosting: EdgeHosting, options: EdgeDeploy
       ctx.endpoints.set('dns', `127.0.0.1:${dns.port}`);
       ctx.endpoints.set('https', `127.0.0.1:${https.port}`);
       ctx.endpoints.set('edge-ca', join(ctx.dataDir, 'edge-serving', 'ca', 'ca.pem'));
+      // Now that every module is registered the provisioning side answers which sites are live. The first
+      // pass (sites removed while down, expired uploads) runs once the listeners are up, not before them.
+      const first = setImmediate(() => collect(ctx, built)).unref();
       return async () => {
+        clearImmediate(first);
         clearInterval(timer);
         clearTimeout(removal);
         await https.close();

@@ -196,8 +196,11 @@ export class PackStore {
     this.#delete = db.prepare('DELETE FROM deploy_packs WHERE name = ?');
   }
 
-  *all(): Iterable<PackRow> {
-    const rows = this.#db.prepare('SELECT name, blobs, created_at FROM deploy_packs').iterate() as Iterable<{
+  /** Every pack row, or only those written before `before` (a collection pass leaves younger packs alone). */
+  *all(before = Number.POSITIVE_INFINITY): Iterable<PackRow> {
+    const rows = this.#db
+      .prepare('SELECT name, blobs, created_at FROM deploy_packs WHERE created_at < ?')
+      .iterate(before) as Iterable<{
       name: string;
       blobs: string;
       created_at: number;
