@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import * as oauth from 'oauth4webapi';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditListSchema } from '../../src/protocol/money.js';
 import { CLI_CLIENT_ID } from '../../src/protocol/oauth.js';
 import { SCOPES } from '../../src/protocol/scopes.js';
 import { launchBrowser } from '../helpers/browser.js';
@@ -257,6 +258,26 @@ describe('refresh rotation and revocation', () => {
     expect(await oauthError(refresh(first.refresh_token!))).toBe('invalid_grant');
     expect((await me(second.access_token)).status).toBe(401);
     expect(await oauthError(refresh(second.refresh_token!))).toBe('invalid_grant');
+  });
+
+  async function loginRevocations(): Promise<number> {
+    const human = await sandbox.accessToken();
+    const answer = await fetch(`${sandbox.url}/v1/audit`, { headers: { authorization: `Bearer ${human}` } });
+    const { events } = AuditListSchema.parse(await answer.json());
+    return events.filter((event) => event.action === 'login.revoke').length;
+  }
+
+  it('records a login revoked by concurrent reuses of one refresh token once', async () => {
+    const first = await login();
+    await refresh(first.refresh_token!);
+    const before = await loginRevocations();
+    const reuse = () => oauthError(refresh(first.refresh_token!));
+    expect(await Promise.all([reuse(), reuse(), reuse()])).toEqual([
+      'invalid_grant',
+      'invalid_grant',
+      'invalid_grant',
+    ]);
+    expect(await loginRevocations()).toBe(before + 1);
   });
 
   it('revokes a login (RFC 7009) so that neither token works afterwards', async () => {

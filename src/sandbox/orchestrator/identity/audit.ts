@@ -1,5 +1,6 @@
 import type { SandboxContext } from '../../context.js';
 import { appendAudit } from '../audit/chain.js';
+import type { OrchestratorStorage } from '../storage/unit-of-work.js';
 
 /** A successful identity action for the user's hash-chained audit log (S5). */
 export interface IdentityEvent {
@@ -12,8 +13,13 @@ export interface IdentityEvent {
   details?: Record<string, unknown>;
 }
 
-export async function auditIdentity(ctx: SandboxContext, event: IdentityEvent): Promise<void> {
-  await appendAudit(ctx.storage, {
+/** Appends in its own unit, or in the caller's (`store` = its `tx`) when it records a change made there. */
+export async function auditIdentity(
+  ctx: SandboxContext,
+  event: IdentityEvent,
+  store: OrchestratorStorage = ctx.storage,
+): Promise<void> {
+  await appendAudit(store, {
     userId: event.user.id,
     actor: event.actor ?? `human:${event.user.email}`,
     action: event.action,

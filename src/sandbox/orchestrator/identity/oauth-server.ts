@@ -105,19 +105,19 @@ export function registerOAuthServer(
     }
   });
 
-  /** Ends a login (every token of its grant) and records who or what ended it. */
-  async function revokeLogin(grant: Grant, actor: string | undefined, reason: string): Promise<void> {
-    if (grant.revoked) return;
-    await store.revokeGrant(grant.id, ctx.now());
-    const user = await store.findUser(grant.userId);
-    if (user)
-      await auditIdentity(ctx, {
-        user,
-        actor,
-        action: 'login.revoke',
-        subject: grant.id,
-        details: { reason },
-      });
+  /**
+   * Ends a login (every token of its grant) and records who or what ended it. One unit, audited only by
+   * the revocation that changed the grant: concurrent reuses of one refresh token record it once.
+   */
+  function revokeLogin(grant: Grant, actor: string | undefined, reason: string): Promise<void> {
+    return ctx.storage.transaction(async (tx) => {
+      if (!(await tx.identity.revokeGrant(grant.id, ctx.now()))) return;
+      const user = await tx.identity.findUser(grant.userId);
+      if (user) {
+        const event = { user, actor, action: 'login.revoke', subject: grant.id, details: { reason } };
+        await auditIdentity(ctx, event, tx);
+      }
+    });
   }
 
   async function deviceCodeGrant(body: Form): Promise<TokenResponse> {

@@ -106,7 +106,8 @@ export interface IdentityStore {
     now: number,
   ): Promise<void>;
 
-  revokeGrant(grantId: string, now: number): Promise<void>;
+  /** False when the grant was already revoked (by a concurrent revocation, say). */
+  revokeGrant(grantId: string, now: number): Promise<boolean>;
 
   insertOAuthToken(
     token: { hash: string; grantId: string; kind: 'access' | 'refresh'; expiresAt: number },

@@ -147,10 +147,12 @@ export class SqliteIdentityStore implements IdentityStore {
       .run(grant.id, grant.userId, grant.clientId, joinScopes(grant.scopes), now);
   }
 
-  async revokeGrant(grantId: string, now: number): Promise<void> {
-    this.db
-      .prepare('UPDATE identity_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-      .run(now, grantId);
+  async revokeGrant(grantId: string, now: number): Promise<boolean> {
+    return (
+      this.db
+        .prepare('UPDATE identity_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+        .run(now, grantId).changes === 1
+    );
   }
 
   async insertOAuthToken(
