@@ -171,17 +171,20 @@ export class BlobStore {
     return createReadStream(path, { fd: openSync(path, 'r'), start, end: start + size - 1 });
   }
 
-  /** The blob's bytes at once (materializing a worker's small files). */
-  read(sha256: string): Buffer {
+  /** Writes the blob to a new file at `path`, a chunk at a time (materializing a worker's files). */
+  copyTo(sha256: string, path: string): void {
     const { pack, start, size } = this.#location(sha256);
-    const bytes = Buffer.alloc(size);
-    const fd = openSync(join(this.#packsDir, pack), 'r');
+    const input = openSync(join(this.#packsDir, pack), 'r');
     try {
-      readRange(fd, bytes, start, pack);
+      const output = openSync(path, 'w');
+      try {
+        copyRange(input, output, start, size, pack);
+      } finally {
+        closeSync(output);
+      }
     } finally {
-      closeSync(fd);
+      closeSync(input);
     }
-    return bytes;
   }
 
   /**

@@ -178,7 +178,7 @@ export class DeployService {
   #place(file: ManifestFile, dir: string): void {
     const target = join(dir, file.path);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, this.#o.blobs.read(file.sha256));
+    this.#o.blobs.copyTo(file.sha256, target);
   }
 
   get(site: HostedSite, id: string): DeploymentRow {
