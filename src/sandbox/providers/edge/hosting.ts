@@ -49,7 +49,7 @@ function nameTaken(rt: ProviderRuntime, name: string | undefined): boolean {
   return name !== undefined && edgeStore(rt).siteNameTaken(name);
 }
 
-export const siteService: ServiceDefinition<SiteConfiguration> = {
+const siteService: ServiceDefinition<SiteConfiguration> = {
   catalog: {
     id: 'hosting:site',
     name: 'Site hosting',

@@ -151,10 +151,6 @@ export class BlobStore {
     });
   }
 
-  has(sha256: string): boolean {
-    return this.#index.has(sha256);
-  }
-
   #location(sha256: string): BlobLocation {
     const location = this.#index.get(sha256);
     if (!location) throw new ProjectsError('NOT_FOUND', `blob ${sha256} is not stored`, { httpStatus: 404 });
