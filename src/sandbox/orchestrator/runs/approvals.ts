@@ -189,6 +189,9 @@ export async function listApprovals(
 /**
  * Records a human's decision. Only a pending approval can be decided; approving one that asks for a
  * confirmation needs the exact text typed (no trimming or case folding: `superseal.cc` ≠ `superseal.club`).
+ * The checks, the decision and its audit event are one unit: of two concurrent decisions exactly one
+ * lands, and the freeze is checked inside it so that no approval of a spend can land after a freeze
+ * committed. The module's listeners run once the decision committed.
  */
 export async function decideApproval(
   ctx: SandboxContext,
@@ -196,65 +199,57 @@ export async function decideApproval(
   id: string,
   decision: Decision,
 ): Promise<Approval> {
-  const approval = await getApproval(ctx, userId, id);
-  if (approval.status !== 'pending') {
-    throw new ProjectsError('INVALID_ARGUMENT', `approval ${id} is already ${approval.status}`, {
-      httpStatus: 409,
-      details: { approval_id: id, status: approval.status },
+  const decided = await ctx.storage.transaction(async (tx) => {
+    const at = new Date(ctx.now()).toISOString();
+    await tx.approvals.expireOverdue(at);
+    const record = await tx.approvals.find(userId, id);
+    if (!record) throw new ProjectsError('NOT_FOUND', `no approval '${id}'`, { httpStatus: 404 });
+    assertDecidable(record, decision);
+    // Frozen means no spending at all: only the unfreeze gate itself can still be approved.
+    if (decision.decision === 'approved' && record.kind !== 'unfreeze') await assertNotFrozen(tx, userId);
+    const outcome = { by: decision.actor, via: decision.via, at, reason: decision.reason ?? null };
+    await tx.approvals.decide(id, { status: decision.decision, ...outcome });
+    const approval = toApproval(ctx, {
+      ...record,
+      status: decision.decision,
+      decided_by: outcome.by,
+      decided_via: outcome.via,
+      decided_at: outcome.at,
+      reason: outcome.reason,
     });
-  }
-  if (decision.decision === 'approved' && approval.confirmation !== null) {
-    if (decision.confirmation !== approval.confirmation) {
-      throw new ProjectsError('INVALID_ARGUMENT', 'type the exact name to approve this purchase', {
-        httpStatus: 422,
-        details: { approval_id: id, expected: 'confirmation equal to the item name' },
-      });
-    }
-  }
-  const decided = await recordDecision(ctx, userId, approval, decision);
-  // Lost a race with another decision: answer as for an already-decided approval.
-  if (!decided) return decideApproval(ctx, userId, id, decision);
+    await appendAudit(tx, {
+      userId,
+      actor: decision.actor,
+      runId: approval.run_id,
+      projectId: approval.project_id,
+      action: `approval.${decision.decision === 'approved' ? 'approve' : 'deny'}`,
+      subject: id,
+      price: approval.price,
+      result: 'ok',
+      details: { kind: approval.kind, via: decision.via, plan_hash: approval.plan_hash },
+      now: ctx.now(),
+    });
+    return approval;
+  });
   for (const listener of listeners.get(ctx.storage)?.get(decided.kind) ?? []) await listener(ctx, decided);
   return decided;
 }
 
-/**
- * The decision and its audit event, in one unit; the freeze is checked inside it so that no approval of a
- * spend can land after a freeze committed. Undefined when the approval was no longer pending.
- */
-function recordDecision(
-  ctx: SandboxContext,
-  userId: string,
-  approval: Approval,
-  decision: Decision,
-): Promise<Approval | undefined> {
-  return ctx.storage.transaction(async (tx) => {
-    // Frozen means no spending at all: only the unfreeze gate itself can still be approved.
-    if (decision.decision === 'approved' && approval.kind !== 'unfreeze') await assertNotFrozen(tx, userId);
-    const changed = await tx.approvals.decide(approval.id, {
-      status: decision.decision,
-      by: decision.actor,
-      via: decision.via,
-      at: new Date(ctx.now()).toISOString(),
-      reason: decision.reason ?? null,
+function assertDecidable(record: ApprovalRecord, decision: Decision): void {
+  if (record.status !== 'pending') {
+    throw new ProjectsError('INVALID_ARGUMENT', `approval ${record.id} is already ${record.status}`, {
+      httpStatus: 409,
+      details: { approval_id: record.id, status: record.status },
     });
-    const record = changed ? await tx.approvals.find(userId, approval.id) : undefined;
-    if (!record) return undefined;
-    const decided = toApproval(ctx, record);
-    await appendAudit(tx, {
-      userId,
-      actor: decision.actor,
-      runId: decided.run_id,
-      projectId: decided.project_id,
-      action: `approval.${decision.decision === 'approved' ? 'approve' : 'deny'}`,
-      subject: approval.id,
-      price: decided.price,
-      result: 'ok',
-      details: { kind: decided.kind, via: decision.via, plan_hash: decided.plan_hash },
-      now: ctx.now(),
-    });
-    return decided;
-  });
+  }
+  if (decision.decision === 'approved' && record.confirmation !== null) {
+    if (decision.confirmation !== record.confirmation) {
+      throw new ProjectsError('INVALID_ARGUMENT', 'type the exact name to approve this purchase', {
+        httpStatus: 422,
+        details: { approval_id: record.id, expected: 'confirmation equal to the item name' },
+      });
+    }
+  }
 }
 
 function toApproval(ctx: SandboxContext, record: ApprovalRecord): Approval {
