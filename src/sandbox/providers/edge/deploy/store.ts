@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type Database from 'better-sqlite3';
 import type { DeploymentStatus, ManifestFile, Runtime } from '../../../../protocol/deploy.js';
 import type { SandboxContext } from '../../../context.js';
 import type { Db } from '../../../db.js';
@@ -175,6 +176,27 @@ export function openDeployStores(ctx: SandboxContext): { deployments: DeployStor
   return { deployments: new DeployStore(ctx.db, ctx.secrets), packs: new PackStore(ctx.db) };
 }
 
+type Statement = Database.Statement<unknown[]>;
+
+/** Base of deploy's stores: each statement is prepared once, not on every call (serving runs several a request). */
+abstract class CachedStatements {
+  protected readonly db: Db;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  protected sql(text: string): Statement {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+}
+
 /** A pack's index as stored: `[sha256, start, size]` per blob. */
 export type PackIndex = readonly (readonly [string, number, number])[];
 
@@ -185,22 +207,12 @@ export interface PackRow {
 }
 
 /** The `deploy_packs` index of the blob store (blobs.ts): one row per pack file. */
-export class PackStore {
-  readonly #db: Db;
-  readonly #insert;
-  readonly #delete;
-
-  constructor(db: Db) {
-    this.#db = db;
-    this.#insert = db.prepare('INSERT INTO deploy_packs (name, blobs, created_at) VALUES (?, ?, ?)');
-    this.#delete = db.prepare('DELETE FROM deploy_packs WHERE name = ?');
-  }
-
+export class PackStore extends CachedStatements {
   /** Every pack row, or only those written before `before` (a collection pass leaves younger packs alone). */
   *all(before = Number.POSITIVE_INFINITY): Iterable<PackRow> {
-    const rows = this.#db
-      .prepare('SELECT name, blobs, created_at FROM deploy_packs WHERE created_at < ?')
-      .iterate(before) as Iterable<{
+    const rows = this.sql('SELECT name, blobs, created_at FROM deploy_packs WHERE created_at < ?').iterate(
+      before,
+    ) as Iterable<{
       name: string;
       blobs: string;
       created_at: number;
@@ -211,7 +223,11 @@ export class PackStore {
   }
 
   insert(pack: PackRow): void {
-    this.#insert.run(pack.name, JSON.stringify(pack.blobs), pack.createdAt);
+    this.sql('INSERT INTO deploy_packs (name, blobs, created_at) VALUES (?, ?, ?)').run(
+      pack.name,
+      JSON.stringify(pack.blobs),
+      pack.createdAt,
+    );
   }
 
   /**
@@ -220,25 +236,24 @@ export class PackStore {
    * `synchronous = NORMAL` could lose the commit to a power cut and leave rows naming deleted files.
    */
   replace(removed: readonly string[], added: readonly PackRow[]): void {
-    this.#db.pragma('synchronous = FULL');
+    this.db.pragma('synchronous = FULL');
     try {
-      this.#db.transaction(() => {
-        for (const name of removed) this.#delete.run(name);
+      this.db.transaction(() => {
+        for (const name of removed) this.sql('DELETE FROM deploy_packs WHERE name = ?').run(name);
         for (const pack of added) this.insert(pack);
       })();
     } finally {
-      this.#db.pragma('synchronous = NORMAL');
+      this.db.pragma('synchronous = NORMAL');
     }
   }
 }
 
 /** Data access for deployments, the production alias and attached domains. */
-export class DeployStore {
-  readonly #db: Db;
+export class DeployStore extends CachedStatements {
   readonly #secrets: SecretBox;
 
   constructor(db: Db, secrets: SecretBox) {
-    this.#db = db;
+    super(db);
     this.#secrets = secrets;
   }
 
@@ -254,50 +269,44 @@ export class DeployStore {
   }): DeploymentRow {
     const id = newDeploymentId();
     const totalBytes = input.files.reduce((sum, file) => sum + file.size, 0);
-    const insertFile = this.#db.prepare(
+    const insertFile = this.sql(
       'INSERT INTO deploy_files (deployment_id, path, sha256, size) VALUES (?, ?, ?, ?)',
     );
-    this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          `INSERT INTO deploy_deployments (id, site_id, site_name, status, runtime, message, file_count, total_bytes, env, error, created_at)
+    this.db.transaction(() => {
+      this.sql(
+        `INSERT INTO deploy_deployments (id, site_id, site_name, status, runtime, message, file_count, total_bytes, env, error, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
-        )
-        .run(
-          id,
-          input.siteId,
-          input.siteName,
-          input.status,
-          JSON.stringify(input.runtime),
-          input.message ?? null,
-          input.files.length,
-          totalBytes,
-          this.#secrets.seal(JSON.stringify(input.env), DEPLOYMENT_ENV),
-          input.now,
-        );
+      ).run(
+        id,
+        input.siteId,
+        input.siteName,
+        input.status,
+        JSON.stringify(input.runtime),
+        input.message ?? null,
+        input.files.length,
+        totalBytes,
+        this.#secrets.seal(JSON.stringify(input.env), DEPLOYMENT_ENV),
+        input.now,
+      );
       for (const file of input.files) insertFile.run(id, file.path, file.sha256, file.size);
-      this.#db
-        .prepare(
-          `INSERT INTO deploy_aliases (site_id, site_name, deployment_id, updated_at) VALUES (?, ?, NULL, ?)
+      this.sql(
+        `INSERT INTO deploy_aliases (site_id, site_name, deployment_id, updated_at) VALUES (?, ?, NULL, ?)
            ON CONFLICT (site_id) DO UPDATE SET site_name = excluded.site_name`,
-        )
-        .run(input.siteId, input.siteName, input.now);
+      ).run(input.siteId, input.siteName, input.now);
     })();
     return this.deployment(id)!;
   }
 
   processingIds(): string[] {
     return (
-      this.#db.prepare("SELECT id FROM deploy_deployments WHERE status = 'processing'").all() as {
+      this.sql("SELECT id FROM deploy_deployments WHERE status = 'processing'").all() as {
         id: string;
       }[]
     ).map((row) => row.id);
   }
 
   setStatus(id: string, status: DeploymentStatus, error: string | null = null): void {
-    this.#db
-      .prepare('UPDATE deploy_deployments SET status = ?, error = ? WHERE id = ?')
-      .run(status, error, id);
+    this.sql('UPDATE deploy_deployments SET status = ?, error = ? WHERE id = ?').run(status, error, id);
   }
 
   /** The worker `env` of a deployment, opened (only workers and views need the values or names). */
@@ -306,7 +315,7 @@ export class DeployStore {
   }
 
   deployment(id: string): DeploymentRow | undefined {
-    const row = this.#db.prepare('SELECT * FROM deploy_deployments WHERE id = ?').get(id) as
+    const row = this.sql('SELECT * FROM deploy_deployments WHERE id = ?').get(id) as
       | RawDeployment
       | undefined;
     return row && toDeployment(row);
@@ -314,34 +323,36 @@ export class DeployStore {
 
   deployments(siteId: string, limit: number): DeploymentRow[] {
     return (
-      this.#db
-        .prepare('SELECT * FROM deploy_deployments WHERE site_id = ? ORDER BY rowid DESC LIMIT ?')
-        .all(siteId, limit) as RawDeployment[]
+      this.sql('SELECT * FROM deploy_deployments WHERE site_id = ? ORDER BY rowid DESC LIMIT ?').all(
+        siteId,
+        limit,
+      ) as RawDeployment[]
     ).map(toDeployment);
   }
 
   files(deploymentId: string): ManifestFile[] {
-    return this.#db
-      .prepare('SELECT path, sha256, size FROM deploy_files WHERE deployment_id = ?')
-      .all(deploymentId) as ManifestFile[];
+    return this.sql('SELECT path, sha256, size FROM deploy_files WHERE deployment_id = ?').all(
+      deploymentId,
+    ) as ManifestFile[];
   }
 
   file(deploymentId: string, path: string): ManifestFile | undefined {
-    return this.#db
-      .prepare('SELECT path, sha256, size FROM deploy_files WHERE deployment_id = ? AND path = ?')
-      .get(deploymentId, path) as ManifestFile | undefined;
+    return this.sql('SELECT path, sha256, size FROM deploy_files WHERE deployment_id = ? AND path = ?').get(
+      deploymentId,
+      path,
+    ) as ManifestFile | undefined;
   }
 
   /** The deployment the site's production alias points at, if any. */
   productionId(siteId: string): string | null {
-    const row = this.#db.prepare('SELECT deployment_id FROM deploy_aliases WHERE site_id = ?').get(siteId) as
+    const row = this.sql('SELECT deployment_id FROM deploy_aliases WHERE site_id = ?').get(siteId) as
       | { deployment_id: string | null }
       | undefined;
     return row?.deployment_id ?? null;
   }
 
   siteIdByName(siteName: string): string | undefined {
-    const row = this.#db.prepare('SELECT site_id FROM deploy_aliases WHERE site_name = ?').get(siteName) as
+    const row = this.sql('SELECT site_id FROM deploy_aliases WHERE site_name = ?').get(siteName) as
       | { site_id: string }
       | undefined;
     return row?.site_id;
@@ -354,16 +365,16 @@ export class DeployStore {
     kind: 'promote' | 'rollback',
     now: number,
   ): string | null {
-    return this.#db.transaction(() => {
+    return this.db.transaction(() => {
       const previous = this.productionId(siteId);
-      this.#db
-        .prepare('UPDATE deploy_aliases SET deployment_id = ?, updated_at = ? WHERE site_id = ?')
-        .run(deploymentId, now, siteId);
-      this.#db
-        .prepare(
-          'INSERT INTO deploy_alias_history (site_id, deployment_id, previous_id, kind, at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(siteId, deploymentId, previous, kind, now);
+      this.sql('UPDATE deploy_aliases SET deployment_id = ?, updated_at = ? WHERE site_id = ?').run(
+        deploymentId,
+        now,
+        siteId,
+      );
+      this.sql(
+        'INSERT INTO deploy_alias_history (site_id, deployment_id, previous_id, kind, at) VALUES (?, ?, ?, ?, ?)',
+      ).run(siteId, deploymentId, previous, kind, now);
       return previous;
     })();
   }
@@ -376,56 +387,51 @@ export class DeployStore {
   rollbackTarget(siteId: string): string | null {
     const current = this.productionId(siteId);
     if (!current) return null;
-    const row = this.#db
-      .prepare(
-        `SELECT previous_id FROM deploy_alias_history
+    const row = this.sql(
+      `SELECT previous_id FROM deploy_alias_history
          WHERE site_id = ? AND deployment_id = ? AND kind = 'promote' ORDER BY seq DESC LIMIT 1`,
-      )
-      .get(siteId, current) as { previous_id: string | null } | undefined;
+    ).get(siteId, current) as { previous_id: string | null } | undefined;
     return row?.previous_id ?? null;
   }
 
   /** Whether the deployment has been the site's production deployment at some point. */
   wasProduction(siteId: string, deploymentId: string): boolean {
     return (
-      this.#db
-        .prepare('SELECT 1 FROM deploy_alias_history WHERE site_id = ? AND deployment_id = ? LIMIT 1')
-        .get(siteId, deploymentId) !== undefined
+      this.sql('SELECT 1 FROM deploy_alias_history WHERE site_id = ? AND deployment_id = ? LIMIT 1').get(
+        siteId,
+        deploymentId,
+      ) !== undefined
     );
   }
 
   /** Every site the serving side holds anything of (deployments, an alias, domains). */
   siteIds(): string[] {
     return (
-      this.#db
-        .prepare(
-          `SELECT site_id FROM deploy_deployments UNION SELECT site_id FROM deploy_aliases
+      this.sql(
+        `SELECT site_id FROM deploy_deployments UNION SELECT site_id FROM deploy_aliases
            UNION SELECT site_id FROM deploy_domains`,
-        )
-        .all() as { site_id: string }[]
+      ).all() as { site_id: string }[]
     ).map((row) => row.site_id);
   }
 
   /** Deletes everything of a removed site: deployments, their files, alias, history, domains. Answers the deployment ids. */
   deleteSite(siteId: string): string[] {
-    return this.#db.transaction(() => {
+    return this.db.transaction(() => {
       const ids = (
-        this.#db.prepare('SELECT id FROM deploy_deployments WHERE site_id = ?').all(siteId) as {
+        this.sql('SELECT id FROM deploy_deployments WHERE site_id = ?').all(siteId) as {
           id: string;
         }[]
       ).map((row) => row.id);
-      this.#db
-        .prepare(
-          'DELETE FROM deploy_files WHERE deployment_id IN (SELECT id FROM deploy_deployments WHERE site_id = ?)',
-        )
-        .run(siteId);
+      this.sql(
+        'DELETE FROM deploy_files WHERE deployment_id IN (SELECT id FROM deploy_deployments WHERE site_id = ?)',
+      ).run(siteId);
       for (const table of [
         'deploy_aliases',
         'deploy_alias_history',
         'deploy_domains',
         'deploy_deployments',
       ]) {
-        this.#db.prepare(`DELETE FROM ${table} WHERE site_id = ?`).run(siteId);
+        this.sql(`DELETE FROM ${table} WHERE site_id = ?`).run(siteId);
       }
       return ids;
     })();
@@ -433,24 +439,22 @@ export class DeployStore {
 
   /** The blobs some deployment's files name. */
   referencedBlobs(): Set<string> {
-    const rows = this.#db.prepare('SELECT DISTINCT sha256 FROM deploy_files').pluck().all() as string[];
+    const rows = this.sql('SELECT DISTINCT sha256 FROM deploy_files').pluck().all() as string[];
     return new Set(rows);
   }
 
   saveDomain(domain: DomainRow): void {
-    this.#db
-      .prepare(
-        `INSERT INTO deploy_domains (hostname, site_id, zone_id, cert_pem, key_pem, serial, fingerprint, not_before, not_after, created_at)
+    this.sql(
+      `INSERT INTO deploy_domains (hostname, site_id, zone_id, cert_pem, key_pem, serial, fingerprint, not_before, not_after, created_at)
          VALUES (@hostname, @siteId, @zoneId, @certPem, @keyPem, @serial, @fingerprint, @notBefore, @notAfter, @createdAt)
          ON CONFLICT (hostname) DO UPDATE SET site_id = excluded.site_id, zone_id = excluded.zone_id,
            cert_pem = excluded.cert_pem, key_pem = excluded.key_pem, serial = excluded.serial,
            fingerprint = excluded.fingerprint, not_before = excluded.not_before, not_after = excluded.not_after`,
-      )
-      .run(domain);
+    ).run(domain);
   }
 
   domain(hostname: string): DomainRow | undefined {
-    const row = this.#db.prepare('SELECT * FROM deploy_domains WHERE hostname = ?').get(hostname) as
+    const row = this.sql('SELECT * FROM deploy_domains WHERE hostname = ?').get(hostname) as
       | RawDomain
       | undefined;
     return row && toDomain(row);
@@ -458,9 +462,7 @@ export class DeployStore {
 
   domains(siteId: string): DomainRow[] {
     return (
-      this.#db
-        .prepare('SELECT * FROM deploy_domains WHERE site_id = ? ORDER BY hostname')
-        .all(siteId) as RawDomain[]
+      this.sql('SELECT * FROM deploy_domains WHERE site_id = ? ORDER BY hostname').all(siteId) as RawDomain[]
     ).map(toDomain);
   }
 }
